@@ -1,0 +1,27 @@
+"""Shared fixtures: the bundled rule base, compiled once per test session."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from triage.knowledge import bundled_rules_dir
+from triage.service import Triage
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def triage() -> Triage:
+    return Triage.load(os.environ.get("TRIAGE_TEST_RULES"))
+
+
+@pytest.fixture()
+def rules_copy(tmp_path: Path) -> Path:
+    """A writable copy of the bundled rule base, for tests that break it."""
+    dest = tmp_path / "rules"
+    shutil.copytree(bundled_rules_dir(), dest)
+    return dest

@@ -1,0 +1,104 @@
+"""Safety invariants, checked on random answers (hypothesis)."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from triage.service import Triage
+
+TRIAGE = Triage.load()
+RB = TRIAGE.rulebase
+QUESTIONS = list(RB.questions.values())
+RANK = {(o.disposition, o.timeframe): o.rank for o in RB.outcomes}
+SELF_CARE = {"self_stretching", "tool_use"}
+# Red flags: the yes/no questions that emergency or doctor rules read.
+RED_FLAGS = sorted(
+    {
+        q
+        for r in RB.rules
+        if r.tier in ("emergency", "doctor")
+        for q in r.questions
+        if RB.questions[q].type == "yesno"
+    }
+)
+
+
+def answer(q):
+    if q.type == "yesno":
+        return st.sampled_from(["yes", "no", "unsure"])
+    if q.type == "integer":
+        return st.integers(int(q.min), int(q.max))
+    if q.type == "number":
+        return st.floats(q.min, q.max, allow_nan=False).map(lambda x: round(x, 1))
+    if q.type == "choice":
+        return st.sampled_from(q.values)
+    return st.sets(st.sampled_from(q.values)).map(lambda s: tuple(v for v in q.values if v in s))
+
+
+answers = st.fixed_dictionaries({}, optional={q.id: answer(q) for q in QUESTIONS})
+full_answers = st.fixed_dictionaries({q.id: answer(q) for q in QUESTIONS})
+settings.register_profile("triage", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("triage")
+
+
+def rank(ev):
+    return RANK[(ev.outcome.disposition, ev.outcome.timeframe)]
+
+
+@given(answers, st.sampled_from(RED_FLAGS), st.sampled_from(["yes", "unsure"]))
+def test_a_red_flag_never_yields_self_care(ans, flag, value):
+    ev = TRIAGE.evaluate({**ans, flag: value})
+    assert ev.outcome.disposition not in SELF_CARE, (flag, value, ev.fired)
+
+
+@given(answers, st.sampled_from(RED_FLAGS))
+def test_adding_a_red_flag_never_lowers_urgency(ans, flag):
+    before = TRIAGE.evaluate({**ans, flag: "no"})
+    after = TRIAGE.evaluate({**ans, flag: "yes"})
+    unsure = TRIAGE.evaluate({**ans, flag: "unsure"})
+    assert rank(after) >= rank(unsure) >= rank(before)
+
+
+@given(answers, st.integers(0, 10), st.integers(0, 10))
+def test_raising_severity_never_lowers_urgency(ans, a, b):
+    low, high = sorted((a, b))
+    assert rank(TRIAGE.evaluate({**ans, "severity": high})) >= rank(TRIAGE.evaluate({**ans, "severity": low}))
+
+
+@given(answers, st.sampled_from([q.id for q in QUESTIONS if q.type == "yesno"]))
+def test_unsure_is_never_less_urgent_than_no(ans, qid):
+    assert rank(TRIAGE.evaluate({**ans, qid: "unsure"})) >= rank(TRIAGE.evaluate({**ans, qid: "no"}))
+
+
+@given(full_answers)
+def test_complete_answers_leave_nothing_unanswered_and_one_disposition(ans):
+    ev = TRIAGE.evaluate(ans)
+    assert ev.unanswered == []
+    assert ev.outcome in RB.outcomes
+
+
+def test_every_disposition_is_reachable():
+    reached = set()
+    for r in RB.rules:
+        if r.disposition:
+            reached.add((r.disposition, r.timeframe))
+    assert reached == {(o.disposition, o.timeframe) for o in RB.outcomes}
+    # and concretely, through the engine:
+    examples = [
+        {"chest_symptoms": "yes"},
+        {"fever": "yes"},
+        {"weight_loss": "yes"},
+        {"function_limited": "yes"},
+        {"location": "lower_back", "sensations": ("tightness",)},
+        {},
+    ]
+    got = {(e.outcome.disposition, e.outcome.timeframe) for e in map(TRIAGE.evaluate, examples)}
+    assert got == {(o.disposition, o.timeframe) for o in RB.outcomes}
+
+
+def test_every_rule_cites_a_known_source():
+    for r in RB.rules:
+        assert r.sources, r.id
+        for s in r.sources:
+            assert RB.sources[s]["citation"], (r.id, s)

@@ -1,0 +1,249 @@
+"""Reading case files (spec/case-format.md): YAML, JSON, JSON Lines, directories and stdin.
+
+Cases are yielded one at a time, in input order, so memory does not grow with the corpus.
+Every input case yields exactly one item: a ``Case`` or a ``CaseError`` naming the file, the
+case and the field. YAML is loaded safely, and aliases are refused (no "billion laughs").
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+import yaml
+
+from .errors import AnswerError
+from .knowledge import RuleBase
+
+CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
+CASE_KEYS = ("id", "note", "answers", "expect")
+MAX_FILE_BYTES = 50 * 1024 * 1024  # a whole-document file; JSON Lines stream without a limit
+MAX_LINE_BYTES = 1024 * 1024
+
+
+@dataclass
+class Case:
+    """A valid case: canonical answers, ready to evaluate."""
+
+    id: str
+    source: str
+    answers: dict[str, Any]
+    note: str | None = None
+    expect: dict[str, Any] | None = None
+    raw_answers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class CaseError:
+    """A case that could not be read or validated."""
+
+    id: str
+    source: str
+    message: str
+    field: str | None = None
+
+    def record(self) -> dict[str, Any]:
+        """The error record of case-format.md."""
+        return {"id": self.id, "source": self.source, "error": {"message": self.message, "field": self.field}}
+
+    def line(self) -> str:
+        """One line naming the file, the case and the field."""
+        where = f"{self.source}: case '{self.id}'"
+        if self.field:
+            where += f": {self.field}"
+        return f"{where}: {self.message}"
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """A safe loader that refuses aliases: case files never need them, and they can explode."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, "YAML aliases are not allowed in case files", event.start_mark
+            )
+        return super().compose_node(parent, index)
+
+
+def expand_paths(paths: Iterable[str]) -> Iterator[str]:
+    """Files in the order given; a directory gives its case files recursively, sorted."""
+    for p in paths:
+        if p != "-" and os.path.isdir(p):
+            found = []
+            for root, dirs, files in os.walk(p):
+                dirs.sort()
+                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(CASE_SUFFIXES))
+            yield from found
+        else:
+            yield p
+
+
+def iter_cases(paths: Iterable[str], rb: RuleBase, stdin: IO[str] | None = None) -> Iterator[Case | CaseError]:
+    """Every case of every path, validated against the rule base, in input order."""
+    for path in expand_paths(paths):
+        for source, case_id, raw in _iter_raw(path, stdin):
+            if isinstance(raw, CaseError):
+                yield raw
+            else:
+                yield validate_case(raw, rb, source=source, default_id=case_id)
+
+
+def _iter_raw(path: str, stdin: IO[str] | None) -> Iterator[tuple[str, str, Any]]:
+    """(source, default id, raw case or CaseError) for each case in one path."""
+    if path == "-":
+        import sys
+
+        yield from _iter_jsonl(stdin if stdin is not None else sys.stdin, "-", "stdin")
+        return
+    stem = Path(path).stem
+    if not os.path.exists(path):
+        yield path, stem, CaseError(stem, path, "no such file or directory")
+        return
+    suffix = Path(path).suffix.lower()
+    if suffix not in CASE_SUFFIXES:
+        yield path, stem, CaseError(stem, path, f"not a case file (expected {', '.join(CASE_SUFFIXES)})")
+        return
+    try:
+        if suffix == ".jsonl":
+            with open(path, encoding="utf-8", newline="") as fh:
+                yield from _iter_jsonl(fh, path, stem)
+            return
+        if os.path.getsize(path) > MAX_FILE_BYTES:
+            yield path, stem, CaseError(stem, path, f"file too large (over {MAX_FILE_BYTES // 2**20} MiB); use JSON Lines")
+            return
+        with open(path, "rb") as fh:
+            text = fh.read().decode("utf-8")
+    except UnicodeDecodeError:
+        yield path, stem, CaseError(stem, path, "not UTF-8 text")
+        return
+    except OSError as exc:
+        yield path, stem, CaseError(stem, path, f"cannot read: {exc.strerror or exc}")
+        return
+    try:
+        doc = json.loads(text) if suffix == ".json" else yaml.load(text, Loader=_NoAliasLoader)
+    except RecursionError:
+        yield path, stem, CaseError(stem, path, "nested too deeply")
+        return
+    except (ValueError, yaml.YAMLError) as exc:
+        yield path, stem, CaseError(stem, path, _parse_message(exc))
+        return
+    if doc is None:
+        yield path, stem, CaseError(stem, path, "empty file: no case")
+    elif isinstance(doc, list):
+        if not doc:
+            yield path, stem, CaseError(stem, path, "empty list: no case")
+        for i, raw in enumerate(doc, 1):
+            yield path, f"{stem}[{i}]", raw
+    else:
+        yield path, stem, doc
+
+
+def _iter_jsonl(fh: IO[str], source: str, stem: str) -> Iterator[tuple[str, str, Any]]:
+    lineno = 0
+    while True:
+        try:
+            line = fh.readline(MAX_LINE_BYTES + 1)
+        except UnicodeDecodeError:
+            yield source, f"{stem}[{lineno + 1}]", CaseError(f"{stem}[{lineno + 1}]", source, "not UTF-8 text")
+            return
+        if not line:
+            return
+        lineno += 1
+        case_id = f"{stem}[{lineno}]"
+        if len(line) > MAX_LINE_BYTES and not line.endswith("\n"):
+            while line and not line.endswith("\n"):  # skip the rest of the overlong line
+                line = fh.readline(MAX_LINE_BYTES)
+            yield source, case_id, CaseError(case_id, source, f"line {lineno} is longer than 1 MiB")
+            continue
+        if not line.strip():
+            continue
+        try:
+            raw = json.loads(line)
+        except RecursionError:
+            yield source, case_id, CaseError(case_id, source, f"line {lineno}: nested too deeply")
+            continue
+        except ValueError as exc:
+            yield source, case_id, CaseError(case_id, source, f"line {lineno}: invalid JSON: {exc}")
+            continue
+        yield source, case_id, raw
+
+
+def _parse_message(exc: Exception) -> str:
+    if isinstance(exc, json.JSONDecodeError):
+        return f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+    mark = getattr(exc, "problem_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    where = f" at line {mark.line + 1}" if mark else ""
+    return f"invalid YAML{where}: {problem}"
+
+
+def validate_case(raw: Any, rb: RuleBase, *, source: str, default_id: str) -> Case | CaseError:
+    """Check one raw case against the question catalogue; the first problem is reported."""
+    case_id = default_id
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str | int) and not isinstance(raw.get("id"), bool):
+        case_id = str(raw["id"])
+
+    def fail(message: str, fld: str | None = None) -> CaseError:
+        return CaseError(case_id, source, message, fld)
+
+    if not isinstance(raw, dict):
+        return fail("a case must be a mapping with 'answers'")
+    for key in raw:
+        if key not in CASE_KEYS:
+            return fail(f"unknown field (a case has {', '.join(CASE_KEYS)})", str(key))
+    if "id" in raw and (not isinstance(raw["id"], str | int) or isinstance(raw["id"], bool)):
+        return fail("must be a string", "id")
+    note = raw.get("note")
+    if note is not None and not isinstance(note, str):
+        return fail("must be a string", "note")
+    answers = raw.get("answers")
+    if "answers" not in raw:
+        return fail("missing: every case has answers", "answers")
+    if answers is None:
+        answers = {}
+    if not isinstance(answers, dict):
+        return fail("must be a mapping of question id to answer", "answers")
+    canonical: dict[str, Any] = {}
+    for qid, value in answers.items():
+        question = rb.questions.get(qid) if isinstance(qid, str) else None
+        if question is None:
+            return fail(f"unknown question id {qid!r}", f"answers.{qid}")
+        if value is None:
+            continue  # null means not answered
+        try:
+            canonical[qid] = question.parse(value)
+        except AnswerError as exc:
+            return fail(exc.message, f"answers.{qid}")
+    expect = raw.get("expect")
+    if expect is not None:
+        problem = _check_expect(expect, rb)
+        if problem:
+            return fail(problem[1], problem[0])
+    return Case(case_id, source, canonical, note=note, expect=expect, raw_answers=answers)
+
+
+def _check_expect(expect: Any, rb: RuleBase) -> tuple[str, str] | None:
+    if not isinstance(expect, dict):
+        return "expect", "must be a mapping"
+    for key in expect:
+        if key not in ("disposition", "timeframe", "fired"):
+            return f"expect.{key}", "unknown field (disposition, timeframe, fired)"
+    dispositions = {o.disposition for o in rb.outcomes}
+    if "disposition" in expect and expect["disposition"] not in dispositions:
+        return "expect.disposition", f"unknown disposition {expect['disposition']!r}"
+    timeframes = {o.timeframe for o in rb.outcomes if o.timeframe}
+    if expect.get("timeframe") is not None and expect["timeframe"] not in timeframes:
+        return "expect.timeframe", f"unknown timeframe {expect['timeframe']!r}"
+    fired = expect.get("fired", [])
+    if not isinstance(fired, list):
+        return "expect.fired", "must be a list of rule ids"
+    known = {r.id for r in rb.rules}
+    for rid in fired:
+        if rid not in known:
+            return "expect.fired", f"unknown rule id {rid!r}"
+    return None

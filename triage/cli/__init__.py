@@ -1,0 +1,17 @@
+"""The ``triage`` command line: one group, each command in its own module."""
+
+from __future__ import annotations
+
+import click
+
+from .. import __version__
+from .batch import batch
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", prog_name="triage")
+def main() -> None:
+    """Back and neck pain triage: red flags first, then what to do, and why."""
+
+
+main.add_command(batch)

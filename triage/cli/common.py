@@ -1,0 +1,31 @@
+"""Options and helpers shared by the commands."""
+
+from __future__ import annotations
+
+import click
+
+from ..errors import TriageError
+from ..service import Triage
+
+rules_option = click.option(
+    "--rules",
+    "rules_dir",
+    envvar="TRIAGE_RULES",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Rule base directory (default: the bundled rule base; env TRIAGE_RULES).",
+)
+
+
+class UsageFailure(click.ClickException):
+    """A failure with exit status 2: bad usage or a broken rule base."""
+
+    exit_code = 2
+
+
+def load_triage(rules_dir: str | None) -> Triage:
+    """Load the rule base; a broken one is a one-line error with exit status 2."""
+    try:
+        return Triage.load(rules_dir)
+    except TriageError as exc:
+        raise UsageFailure(str(exc)) from None

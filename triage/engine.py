@@ -1,0 +1,241 @@
+"""Inference: the rule base compiled into an experta engine, and one evaluation per call.
+
+Three kinds of experta rules are generated from the data rules:
+
+- a *trigger* rule per data rule (its conditions as patterns; the right-hand side records
+  the firing and declares a Verdict, a Trigger for softening, a Finding or a caution);
+- the resolution rules, which read Trigger facts (unsure softening) or the absence of any
+  Verdict (the default disposition);
+- *need* rules: for each data rule and each question it reads, "this question is unanswered,
+  every other condition of the rule can still hold, and no verdict at least as urgent as
+  the rule's exists". Their Need facts are the next-question protocol and the list of
+  unanswered questions, and they stop the interview as soon as nothing can change the outcome.
+
+Every compiled rule gets its own salience from the rule files' order, so the firing order is
+total and does not depend on ``PYTHONHASHSEED``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import _compat  # noqa: F401  (must precede experta)
+from experta import AS, NOT, OR, KnowledgeEngine, P, Rule
+
+from .conditions import Condition
+from .facts import Answer, Finding, Need, Trigger, Unknown, Verdict
+from .knowledge import KRule, Outcome, RuleBase
+from .questions import Question
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One data rule that fired, with the answers it matched and what it concluded."""
+
+    rule: KRule
+    matched: dict[str, Any]
+    unsure: tuple[str, ...] = ()
+    concluded: dict[str, Any] = field(default_factory=dict)
+    softens: str | None = None  # for a resolution rule: the trigger rule it softened
+
+
+@dataclass(frozen=True)
+class VerdictInfo:
+    """A disposition some rule concluded; ``via`` names the resolution rule that softened it."""
+
+    rule: str
+    outcome: Outcome
+    via: str | None = None
+    unsure: tuple[str, ...] = ()
+
+
+@dataclass
+class Evaluation:
+    """Everything one run of the engine concluded for one set of answers."""
+
+    answers: dict[str, Any]
+    firings: list[Firing]
+    verdicts: list[VerdictInfo]
+    needs: dict[str, list[str]]  # question id -> ids of the rules that need it
+    questions: dict[str, Question]
+
+    @property
+    def outcome(self) -> Outcome:
+        """The most urgent verdict (the first concluded, among equals)."""
+        return max(self.verdicts, key=lambda v: v.outcome.rank).outcome
+
+    @property
+    def fired(self) -> list[str]:
+        """Ids of the data rules that fired, in firing order."""
+        return [f.rule.id for f in self.firings]
+
+    @property
+    def unanswered(self) -> list[str]:
+        """Questions that a rule which could still change the outcome needs, in asking order."""
+        return sorted(self.needs, key=lambda q: self.questions[q].order)
+
+    @property
+    def next_question(self) -> Question | None:
+        """The question an interview asks next, or None when the result is final."""
+        pending = self.unanswered
+        return self.questions[pending[0]] if pending else None
+
+    @property
+    def unsure_answers(self) -> list[str]:
+        """The questions answered ``unsure``, in catalogue order."""
+        return [q for q, v in self.answers.items() if v == "unsure"]
+
+
+class TriageEngine:
+    """The compiled rule base. Build once per process; ``evaluate`` is cheap and repeatable."""
+
+    def __init__(self, rulebase: RuleBase):
+        self.rulebase = rulebase
+        # Need rules start from an Unknown fact, so with every answer given none can fire:
+        # such cases run on the smaller network of conclusion rules alone.
+        self._full = compile_rulebase(rulebase)()
+        self._conclude = compile_rulebase(rulebase, with_needs=False)()
+        self._order = sorted(rulebase.questions.values(), key=lambda q: q.order)
+
+    def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
+        """Run the rules over validated answers (unknown ids must already be rejected)."""
+        facts = []
+        for q in self._order:
+            value = answers.get(q.id)
+            if value is None:
+                facts.append(Unknown(q=q.id))
+            elif value != "no" and value != ():
+                facts.append(Answer(q=q.id, v=value))
+        ke = self._full if len(answers) < len(self._order) else self._conclude
+        ke.reset()
+        ke.answers = answers
+        ke.firings = []
+        ke.verdicts = []
+        ke.declare(*facts)
+        ke.run()
+        needs: dict[str, list[str]] = {}
+        for fact in ke.facts.values():
+            if isinstance(fact, Need):
+                needs.setdefault(fact["q"], []).append(fact["rule"])
+        ordered = {r.id: r.order for r in self.rulebase.rules}
+        for rules in needs.values():
+            rules.sort(key=ordered.__getitem__)
+        return Evaluation(
+            answers={q.id: answers[q.id] for q in self._order if q.id in answers},
+            firings=list(ke.firings),
+            verdicts=list(ke.verdicts),
+            needs=needs,
+            questions=self.rulebase.questions,
+        )
+
+
+def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEngine]:
+    """Build the experta engine class for a rule base (do this once per process)."""
+    softened = rb.softened_tiers
+    top_rank = max(o.rank for o in rb.outcomes)
+    attrs: dict[str, Any] = {}
+    salience = 10 * (2 * len(rb.rules) + 10)
+    for r in rb.rules:
+        lhs = [_definite(c, r.tier in softened) for c in r.conditions]
+        attrs[f"rule_{r.order:03d}"] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
+        salience -= 1
+    # Need rules fire after every conclusion is in, most urgent rule first.
+    for r in rb.rules:
+        if r.tier == "resolution" or not with_needs:
+            continue
+        potential = top_rank if r.disposition is None else rb.outcome(r.disposition, r.timeframe).rank
+        for i, c in enumerate(r.conditions):
+            if c.kind != "answer" or c.question is None:
+                continue
+            others = [_possible(o, r.tier in softened) for j, o in enumerate(r.conditions) if j != i]
+            gate = NOT(Verdict(rank=P(lambda rank, p=potential: rank >= p)))
+            attrs[f"need_{r.order:03d}_{i}"] = Rule(Unknown(q=c.question), *others, gate, salience=salience)(
+                _need_rhs(r, c.question, rb.questions[c.question].order)
+            )
+            salience -= 1
+    return type("CompiledTriageEngine", (KnowledgeEngine,), attrs)
+
+
+def _definite(c: Condition, accepts_unsure: bool) -> Any:
+    """The pattern for a condition that must hold now."""
+    if c.kind == "finding":
+        return Finding(name=c.name)
+    if c.kind == "no_finding":
+        return NOT(Finding(name=c.name))
+    if c.kind == "trigger_tier":
+        return AS.trigger << Trigger(tier=c.name)
+    if c.kind == "no_disposition":
+        return NOT(Verdict())
+    if c.test == "not_in":
+        return NOT(Answer(q=c.question, v=P(lambda v, c=c: not c.holds(v))))
+    test = c.holds
+    if accepts_unsure and c.test in ("is", "in") and "yes" in c.values:
+        test = _or_unsure(c)
+    return Answer(q=c.question, v=P(test))
+
+
+def _or_unsure(c: Condition) -> Callable[[Any], bool]:
+    return lambda v: v == "unsure" or c.holds(v)
+
+
+def _possible(c: Condition, accepts_unsure: bool) -> Any:
+    """The pattern for a condition that holds now or could once its question is answered."""
+    if c.kind == "answer" and c.test != "not_in":
+        return OR(_definite(c, accepts_unsure), Unknown(q=c.question))
+    return _definite(c, accepts_unsure)
+
+
+def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None]:
+    """The right-hand side of a trigger or resolution rule: record, then conclude."""
+    accepts_unsure = r.tier in softened
+    yes_conditions = [
+        c.question for c in r.conditions if c.kind == "answer" and c.test in ("is", "in") and "unsure" not in c.values
+    ]
+
+    def fire(engine: KnowledgeEngine, trigger: Any = None, **_: Any) -> None:
+        answers = engine.answers
+        if trigger is not None:  # a resolution rule softening a trigger
+            outcome = rb.outcome(r.disposition, r.timeframe)
+            unsure = tuple(trigger["unsure"])
+            engine.verdicts.append(VerdictInfo(trigger["rule"], outcome, via=r.id, unsure=unsure))
+            engine.declare(Verdict(rule=trigger["rule"], rank=outcome.rank, via=r.id))
+            engine.firings.append(
+                Firing(r, {q: answers.get(q) for q in unsure}, unsure, _concluded(outcome), softens=trigger["rule"])
+            )
+            return
+        matched = {q: answers.get(q) for q in r.questions}
+        unsure = tuple(q for q in yes_conditions if accepts_unsure and answers.get(q) == "unsure")
+        concluded: dict[str, Any] = {}
+        if r.finding:
+            engine.declare(Finding(name=r.finding, rule=r.id))
+            concluded["finding"] = r.finding
+        if r.caution:
+            concluded["caution"] = r.caution
+        if r.disposition is not None:
+            if unsure:
+                engine.declare(Trigger(rule=r.id, tier=r.tier, unsure=unsure))
+                concluded["trigger"] = f"{r.tier} (unsure: {', '.join(unsure)})"
+            else:
+                outcome = rb.outcome(r.disposition, r.timeframe)
+                engine.verdicts.append(VerdictInfo(r.id, outcome))
+                engine.declare(Verdict(rule=r.id, rank=outcome.rank, via=""))
+                concluded.update(_concluded(outcome))
+        engine.firings.append(Firing(r, matched, unsure, concluded))
+
+    fire.__name__ = r.id
+    fire.__doc__ = r.title
+    return fire
+
+
+def _concluded(outcome: Outcome) -> dict[str, Any]:
+    return {"disposition": outcome.disposition, "timeframe": outcome.timeframe}
+
+
+def _need_rhs(r: KRule, question: str, order: int) -> Callable[..., None]:
+    def need(engine: KnowledgeEngine, **_: Any) -> None:
+        engine.declare(Need(q=question, rule=r.id, order=order))
+
+    need.__name__ = f"need:{r.id}:{question}"
+    return need

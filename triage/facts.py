@@ -1,0 +1,30 @@
+"""The fact types the compiled rules reason over."""
+
+from __future__ import annotations
+
+from . import _compat  # noqa: F401  (must precede experta)
+from experta import Fact
+
+
+class Answer(Fact):
+    """An informative answer: ``q`` the question id, ``v`` its value (``no`` answers are left out)."""
+
+
+class Unknown(Fact):
+    """A question with no answer yet."""
+
+
+class Finding(Fact):
+    """A derived fact concluded by one rule and read by others (``name``, ``rule``)."""
+
+
+class Trigger(Fact):
+    """A trigger met only by reading ``unsure`` answers as yes; a resolution rule softens it."""
+
+
+class Verdict(Fact):
+    """A disposition concluded by a rule: ``rule``, ``disposition``, ``timeframe``, ``rank``, ``via``."""
+
+
+class Need(Fact):
+    """A rule that could still change the outcome needs the answer to question ``q``."""

@@ -1,0 +1,405 @@
+"""The knowledge base: loading and validating the rule files in ``rules/``.
+
+Everything clinical lives in those YAML files (questions, rules, plan content, sources).
+This module only checks them and gives them types; a broken file raises ``RuleBaseError``
+naming the file, the rule or question, and the field.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .conditions import Condition, ConditionError, parse_condition
+from .errors import RuleBaseError
+from .questions import TYPES, Question
+
+CORE_FILES = ("questions.yaml", "sources.yaml", "policy.yaml", "plans.yaml")
+SPECIAL_TIERS = ("caution", "resolution")
+
+
+def bundled_rules_dir() -> Path:
+    """The rule base shipped with the package: ``rules/`` in a checkout, else the wheel copy."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here.parent / "rules", here / "_bundled_rules"):
+        if (candidate / "policy.yaml").is_file():
+            return candidate
+    raise RuleBaseError(str(here.parent / "rules"), "no bundled rule base found")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A disposition with its timeframe; ``rank`` orders urgency (higher is more urgent)."""
+
+    disposition: str
+    timeframe: str | None
+    rank: int
+    label: str
+
+
+@dataclass(frozen=True)
+class KRule:
+    """One rule of the knowledge base, as data."""
+
+    id: str
+    title: str
+    tier: str
+    sources: tuple[str, ...]
+    conditions: tuple[Condition, ...]
+    file: str
+    order: int
+    disposition: str | None = None
+    timeframe: str | None = None
+    reason: str = ""
+    finding: str | None = None
+    caution: str | None = None
+
+    @property
+    def questions(self) -> tuple[str, ...]:
+        """The question ids this rule reads, in condition order."""
+        return tuple(c.question for c in self.conditions if c.kind == "answer" and c.question)
+
+
+@dataclass
+class RuleBase:
+    """A loaded, validated rule base."""
+
+    path: Path
+    name: str
+    version: str
+    sha256: str
+    questions: dict[str, Question]
+    sources: dict[str, dict[str, Any]]
+    outcomes: list[Outcome]
+    rules: list[KRule]
+    plans: dict[str, Any]
+    files: list[str] = field(default_factory=list)
+
+    def outcome(self, disposition: str, timeframe: str | None) -> Outcome:
+        """The outcome entry for a disposition and timeframe."""
+        for o in self.outcomes:
+            if o.disposition == disposition and o.timeframe == timeframe:
+                return o
+        raise KeyError((disposition, timeframe))
+
+    @property
+    def default_outcome(self) -> Outcome:
+        """The least urgent outcome: what applies when no trigger fires."""
+        return min(self.outcomes, key=lambda o: o.rank)
+
+    @property
+    def softened_tiers(self) -> frozenset[str]:
+        """Tiers whose triggers may be met by ``unsure`` answers (a resolution rule softens them)."""
+        return frozenset(
+            c.name for r in self.rules for c in r.conditions if c.kind == "trigger_tier"
+        )
+
+    def rule(self, rule_id: str) -> KRule:
+        """The rule with this id."""
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
+
+    def identity(self) -> dict[str, str]:
+        """What names this exact rule base in every result."""
+        return {"name": self.name, "version": self.version, "sha256": self.sha256}
+
+
+def load_rulebase(path: str | Path | None = None) -> RuleBase:
+    """Load and validate the rule base in ``path`` (default: the bundled one)."""
+    root = Path(path) if path is not None else bundled_rules_dir()
+    if not root.is_dir():
+        raise RuleBaseError(str(root), "not a directory")
+    yaml_files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    for name in CORE_FILES:
+        if not (root / name).is_file():
+            raise RuleBaseError(str(root / name), "missing: every rule base has this file")
+    digest = hashlib.sha256()
+    docs: dict[str, Any] = {}
+    for p in yaml_files:
+        data = p.read_bytes()
+        digest.update(p.name.encode() + b"\0" + data + b"\0")
+        docs[p.name] = _parse_yaml(p, data)
+
+    def rel(name: str) -> str:
+        return str(root / name)
+
+    questions = _load_questions(rel("questions.yaml"), docs["questions.yaml"])
+    sources = _load_sources(rel("sources.yaml"), docs["sources.yaml"])
+    name, version, outcomes = _load_policy(rel("policy.yaml"), docs["policy.yaml"])
+    tiers = {o.disposition for o in outcomes} | set(SPECIAL_TIERS)
+    rules: list[KRule] = []
+    for fname in sorted(docs):
+        if fname in CORE_FILES:
+            continue
+        rules.extend(
+            _load_rules(rel(fname), docs[fname], questions, sources, outcomes, tiers, len(rules))
+        )
+    _check_rule_set(root, rules)
+    plans = docs["plans.yaml"]
+    _check_plan_sources(rel("plans.yaml"), plans, sources)
+    return RuleBase(
+        path=root,
+        name=name,
+        version=version,
+        sha256=digest.hexdigest(),
+        questions=questions,
+        sources=sources,
+        outcomes=outcomes,
+        rules=rules,
+        plans=plans,
+        files=[p.name for p in yaml_files],
+    )
+
+
+def _parse_yaml(path: Path, data: bytes) -> Any:
+    try:
+        return yaml.safe_load(data.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise RuleBaseError(str(path), "not UTF-8 text") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise RuleBaseError(str(path), f"invalid YAML: {where}{problem}") from None
+
+
+def _mapping(file: str, data: Any, key: str) -> list[Any]:
+    if not isinstance(data, dict) or not isinstance(data.get(key), list):
+        raise RuleBaseError(file, f"expected a top-level '{key}:' list", field=key)
+    return data[key]
+
+
+def _text(file: str, item: str, entry: dict, key: str, required: bool = True) -> str:
+    value = entry.get(key)
+    if value is None and not required:
+        return ""
+    if not isinstance(value, str) or not value.strip():
+        raise RuleBaseError(file, "missing or empty", item=item, field=key)
+    return value.strip()
+
+
+def _load_questions(file: str, data: Any) -> dict[str, Question]:
+    out: dict[str, Question] = {}
+    for i, entry in enumerate(_mapping(file, data, "questions")):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            raise RuleBaseError(file, "each question needs an id", item=f"question #{i + 1}", field="id")
+        qid = entry["id"]
+        item = f"question '{qid}'"
+        if qid in out:
+            raise RuleBaseError(file, "duplicate question id", item=item, field="id")
+        qtype = entry.get("type")
+        if qtype not in TYPES:
+            raise RuleBaseError(file, f"type must be one of {', '.join(TYPES)}", item=item, field="type")
+        values: tuple[str, ...] = ()
+        lo = hi = None
+        if qtype in ("choice", "multi"):
+            raw = entry.get("values")
+            if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
+                raise RuleBaseError(file, "expected a list of names", item=item, field="values")
+            values = tuple(raw)
+        if qtype in ("integer", "number"):
+            lo, hi = entry.get("min"), entry.get("max")
+            for key, v in (("min", lo), ("max", hi)):
+                if isinstance(v, bool) or not isinstance(v, int | float):
+                    raise RuleBaseError(file, "expected a number", item=item, field=key)
+            if lo > hi:
+                raise RuleBaseError(file, "min is above max", item=item, field="min")
+        labels = entry.get("labels") or {}
+        if not isinstance(labels, dict) or set(labels) - set(values):
+            raise RuleBaseError(file, "labels must map the question's values", item=item, field="labels")
+        out[qid] = Question(
+            id=qid,
+            type=qtype,
+            prompt=_text(file, item, entry, "prompt"),
+            why=_text(file, item, entry, "why"),
+            help=_text(file, item, entry, "help", required=False),
+            group=str(entry.get("group") or ""),
+            order=i,
+            values=values,
+            labels={str(k): str(v) for k, v in labels.items()},
+            min=lo,
+            max=hi,
+            unit=str(entry.get("unit") or ""),
+        )
+    return out
+
+
+def _load_sources(file: str, data: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for i, entry in enumerate(_mapping(file, data, "sources")):
+        sid = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(sid, str):
+            raise RuleBaseError(file, "each source needs an id", item=f"source #{i + 1}", field="id")
+        if sid in out:
+            raise RuleBaseError(file, "duplicate source id", item=f"source '{sid}'", field="id")
+        _text(file, f"source '{sid}'", entry, "citation")
+        out[sid] = dict(entry)
+    return out
+
+
+def _load_policy(file: str, data: Any) -> tuple[str, str, list[Outcome]]:
+    if not isinstance(data, dict) or not isinstance(data.get("rulebase"), dict):
+        raise RuleBaseError(file, "expected a 'rulebase:' mapping with name and version", field="rulebase")
+    meta = data["rulebase"]
+    name = _text(file, "rulebase", meta, "name")
+    version = str(meta.get("version") or "")
+    if not version:
+        raise RuleBaseError(file, "missing", item="rulebase", field="version")
+    raw = _mapping(file, data, "outcomes")
+    outcomes = []
+    for i, entry in enumerate(raw):
+        item = f"outcome #{i + 1}"
+        if not isinstance(entry, dict):
+            raise RuleBaseError(file, "expected a mapping", item=item)
+        disposition = _text(file, item, entry, "disposition")
+        timeframe = entry.get("timeframe")
+        outcomes.append(
+            Outcome(disposition, timeframe, rank=len(raw) - 1 - i, label=_text(file, item, entry, "label"))
+        )
+    return name, version, outcomes
+
+
+def _load_rules(
+    file: str,
+    data: Any,
+    questions: dict[str, Question],
+    sources: dict[str, dict[str, Any]],
+    outcomes: list[Outcome],
+    tiers: set[str],
+    start: int,
+) -> list[KRule]:
+    rules = []
+    for i, entry in enumerate(_mapping(file, data, "rules")):
+        rid = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(rid, str) or not rid:
+            raise RuleBaseError(file, "each rule needs an id", item=f"rule #{i + 1}", field="id")
+        item = f"rule '{rid}'"
+        unknown = set(entry) - {"id", "title", "tier", "source", "when", "then", "note"}
+        if unknown:
+            raise RuleBaseError(file, "unknown field", item=item, field=sorted(unknown)[0])
+        title = _text(file, item, entry, "title")
+        tier = entry.get("tier")
+        if tier not in tiers:
+            raise RuleBaseError(file, f"tier must be one of {', '.join(sorted(tiers))}", item=item, field="tier")
+        cited = entry.get("source")
+        cited = [cited] if isinstance(cited, str) else cited
+        if not cited or not isinstance(cited, list):
+            raise RuleBaseError(file, "every rule cites at least one source", item=item, field="source")
+        for sid in cited:
+            if sid not in sources:
+                raise RuleBaseError(file, f"unknown source {sid!r} (see sources.yaml)", item=item, field="source")
+        when = entry.get("when")
+        if not isinstance(when, list) or not when:
+            raise RuleBaseError(file, "expected a non-empty list of conditions", item=item, field="when")
+        conditions = []
+        for j, raw in enumerate(when):
+            try:
+                conditions.append(parse_condition(raw, questions, tiers))
+            except ConditionError as exc:
+                fld = f"when[{j}]" + (f".{exc.field}" if exc.field else "")
+                raise RuleBaseError(file, exc.message, item=item, field=fld) from None
+        seen = [c.question for c in conditions if c.question]
+        if len(seen) != len(set(seen)):
+            raise RuleBaseError(file, "one condition per question: combine bounds in one", item=item, field="when")
+        _check_satisfiable(file, item, conditions)
+        then = entry.get("then")
+        if not isinstance(then, dict):
+            raise RuleBaseError(file, "expected a mapping", item=item, field="then")
+        unknown = set(then) - {"disposition", "timeframe", "reason", "finding", "caution"}
+        if unknown:
+            raise RuleBaseError(file, "unknown field", item=item, field="then." + sorted(unknown)[0])
+        disposition, timeframe = then.get("disposition"), then.get("timeframe")
+        if tier in SPECIAL_TIERS and tier == "caution":
+            if disposition is not None:
+                raise RuleBaseError(file, "a caution rule concludes no disposition", item=item, field="then.disposition")
+            if not then.get("caution") and not then.get("finding"):
+                raise RuleBaseError(file, "a caution rule gives a caution or a finding", item=item, field="then.caution")
+        else:
+            valid = {(o.disposition, o.timeframe) for o in outcomes}
+            if (disposition, timeframe) not in valid:
+                raise RuleBaseError(
+                    file, f"({disposition}, {timeframe}) is not an outcome of policy.yaml", item=item, field="then.disposition"
+                )
+            if tier != "resolution" and disposition != tier:
+                raise RuleBaseError(file, f"a {tier} rule concludes {tier}", item=item, field="then.disposition")
+            reason = then.get("reason")
+            if not isinstance(reason, str) or not reason.strip():
+                raise RuleBaseError(file, "a rule that concludes a disposition says why", item=item, field="then.reason")
+        rules.append(
+            KRule(
+                id=rid,
+                title=title,
+                tier=tier,
+                sources=tuple(cited),
+                conditions=tuple(conditions),
+                file=file,
+                order=start + i,
+                disposition=disposition,
+                timeframe=timeframe,
+                reason=str(then.get("reason") or "").strip(),
+                finding=then.get("finding"),
+                caution=(str(then["caution"]).strip() if then.get("caution") else None),
+            )
+        )
+    return rules
+
+
+def _check_satisfiable(file: str, item: str, conditions: list[Condition]) -> None:
+    findings = {c.name for c in conditions if c.kind == "finding"}
+    absent = {c.name for c in conditions if c.kind == "no_finding"}
+    if findings & absent:
+        raise RuleBaseError(file, "requires a finding and its absence: can never hold", item=item, field="when")
+
+
+def _check_rule_set(root: Path, rules: list[KRule]) -> None:
+    """Ids are unique, and every derived fact is concluded before a rule reads it."""
+    seen: dict[str, KRule] = {}
+    for r in rules:
+        if r.id in seen:
+            raise RuleBaseError(r.file, f"duplicate rule id (also in {seen[r.id].file})", item=f"rule '{r.id}'", field="id")
+        seen[r.id] = r
+    for r in rules:
+        for c in r.conditions:
+            if c.kind in ("finding", "no_finding"):
+                producers = [p for p in rules if p.finding == c.name]
+                if not producers:
+                    raise RuleBaseError(r.file, f"no rule concludes finding {c.name!r}", item=f"rule '{r.id}'", field="when")
+                late = [p.id for p in producers if p.order > r.order]
+                if late:
+                    raise RuleBaseError(
+                        r.file, f"reads finding {c.name!r} before rule {late[0]!r} concludes it: move it later",
+                        item=f"rule '{r.id}'", field="when",
+                    )
+            if c.kind == "trigger_tier":
+                late = [p.id for p in rules if p.tier == c.name and p.order > r.order]
+                if late:
+                    raise RuleBaseError(r.file, f"must come after every {c.name} rule ({late[0]!r})", item=f"rule '{r.id}'", field="when")
+            if c.kind == "no_disposition":
+                late = [p.id for p in rules if p.disposition and p.order > r.order and p.id != r.id]
+                if late:
+                    raise RuleBaseError(r.file, f"must come after every rule that concludes a disposition ({late[0]!r})", item=f"rule '{r.id}'", field="when")
+
+
+def _check_plan_sources(file: str, plans: Any, sources: dict[str, Any]) -> None:
+    """Every plan item that cites a source cites one that exists."""
+    if not isinstance(plans, dict):
+        raise RuleBaseError(file, "expected a mapping")
+
+    def walk(node: Any, where: str) -> None:
+        if isinstance(node, dict):
+            sid = node.get("source")
+            if sid is not None and sid not in sources:
+                raise RuleBaseError(file, f"unknown source {sid!r}", item=where, field="source")
+            for k, v in node.items():
+                walk(v, f"{where}.{k}" if where else str(k))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, f"{where}[{i}]")
+
+    walk(plans, "")

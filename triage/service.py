@@ -1,0 +1,53 @@
+"""One object that front ends use: a rule base, its compiled engine, and case evaluation."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from .cases import Case
+from .engine import Evaluation, TriageEngine
+from .knowledge import RuleBase, load_rulebase
+from .result import build_result
+
+
+class Triage:
+    """The knowledge base and its engine, built once per process and reused for every case."""
+
+    def __init__(self, rulebase: RuleBase):
+        self.rulebase = rulebase
+        self.engine = TriageEngine(rulebase)
+
+    @classmethod
+    def load(cls, rules_dir: str | Path | None = None) -> Triage:
+        """Load (and cache per process) the rule base in ``rules_dir``, or the bundled one."""
+        return _cached(str(Path(rules_dir).resolve()) if rules_dir else None)
+
+    def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
+        """Evaluate validated answers."""
+        return self.engine.evaluate(answers)
+
+    def result(self, case: Case, asked: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """The full result record of one valid case."""
+        ev = self.engine.evaluate(case.answers)
+        return build_result(ev, self.rulebase, case_id=case.id, source=case.source, note=case.note, asked=asked)
+
+
+@cache
+def _cached(rules_dir: str | None) -> Triage:
+    return Triage(load_rulebase(rules_dir))
+
+
+def check_expectation(case: Case, record: dict[str, Any]) -> list[dict[str, Any]]:
+    """Differences between a case's ``expect`` and its result (empty when it matches)."""
+    expect = case.expect or {}
+    problems = []
+    for key in ("disposition", "timeframe"):
+        if key in expect and expect[key] != record.get(key):
+            problems.append({"field": key, "expected": expect[key], "actual": record.get(key)})
+    missing = [r for r in expect.get("fired", []) if r not in record.get("fired", [])]
+    if missing:
+        problems.append({"field": "fired", "expected": missing, "actual": record.get("fired", [])})
+    return problems
