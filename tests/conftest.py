@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
@@ -16,7 +15,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 @pytest.fixture(scope="session")
 def triage() -> Triage:
-    return Triage.load(os.environ.get("TRIAGE_TEST_RULES"))
+    return Triage.load()
 
 
 @pytest.fixture()

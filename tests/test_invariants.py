@@ -12,16 +12,21 @@ RB = TRIAGE.rulebase
 QUESTIONS = list(RB.questions.values())
 RANK = {(o.disposition, o.timeframe): o.rank for o in RB.outcomes}
 SELF_CARE = {"self_stretching", "tool_use"}
-# Red flags: the yes/no questions that emergency or doctor rules read.
+# Red flags: the yes/no questions that on their own trigger an emergency or doctor rule.
 RED_FLAGS = sorted(
     {
-        q
+        r.questions[0]
         for r in RB.rules
         if r.tier in ("emergency", "doctor")
-        for q in r.questions
-        if RB.questions[q].type == "yesno"
+        and len(r.conditions) == 1
+        and r.questions
+        and RB.questions[r.questions[0]].type == "yesno"
     }
 )
+# Red-flag combinations: every yes/no question of a multi-condition red-flag rule, set to yes.
+COMBOS = [
+    r for r in RB.rules if r.tier in ("emergency", "doctor") and len(r.conditions) > 1
+]
 
 
 def answer(q):
@@ -50,6 +55,28 @@ def rank(ev):
 def test_a_red_flag_never_yields_self_care(ans, flag, value):
     ev = TRIAGE.evaluate({**ans, flag: value})
     assert ev.outcome.disposition not in SELF_CARE, (flag, value, ev.fired)
+
+
+def test_red_flag_list_is_not_empty():
+    assert len(RED_FLAGS) >= 15 and COMBOS
+
+
+@given(answers, st.sampled_from(COMBOS))
+def test_a_combined_red_flag_never_yields_self_care(ans, rule):
+    extra = {}
+    for c in rule.conditions:
+        q = RB.questions[c.question]
+        if c.test in ("is", "in"):
+            extra[q.id] = c.values[0]
+        elif c.test == "any_of":
+            extra[q.id] = (c.values[0],)
+        elif c.test == "range":
+            extra[q.id] = c.low if c.low_inclusive and c.low is not None else (
+                c.low + 1 if c.low is not None else c.high - 1
+            )
+    ev = TRIAGE.evaluate({**ans, **extra})
+    assert ev.outcome.disposition not in SELF_CARE, (rule.id, extra, ev.fired)
+    assert rule.id in ev.fired
 
 
 @given(answers, st.sampled_from(RED_FLAGS))

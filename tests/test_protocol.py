@@ -20,7 +20,9 @@ def interview(triage, oracle):
 
 
 def _neutral(q):
-    return {"multi": [], "choice": q.values[0], "integer": 30, "number": 1}[q.type]
+    if q.type == "choice":
+        return q.values[0]
+    return {"multi": [], "integer": 30, "number": 1}[q.type]
 
 
 def test_interview_starts_with_where_and_how_bad(triage):
