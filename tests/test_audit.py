@@ -290,3 +290,8 @@ def test_audit_log_option_reads_the_environment():
 
     res = CliRunner().invoke(probe, [], env={"TRIAGE_AUDIT_LOG": "/tmp/x.jsonl"})
     assert res.output.strip() == "/tmp/x.jsonl"
+
+
+def test_an_unwritable_log_fails_on_open(tmp_path):
+    with pytest.raises(OSError):
+        AuditLog(tmp_path / "no" / "such" / "dir.jsonl").open()

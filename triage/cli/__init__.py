@@ -5,7 +5,10 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .audit import audit
 from .batch import batch
+from .explain import explain
+from .rules import rules
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -15,3 +18,6 @@ def main() -> None:
 
 
 main.add_command(batch)
+main.add_command(explain)
+main.add_command(rules)
+main.add_command(audit)

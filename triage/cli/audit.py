@@ -1,0 +1,129 @@
+"""``triage audit``: summarise an audit log, or replay it under the current rule base."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import click
+
+from ..audit import ENV_VAR, parse_when, read_log, replay, select, summarise
+from ..errors import TriageError
+from .common import UsageFailure, load_triage, rules_option
+
+#: For ``ask`` and ``batch``: where to append one audit record per decision.
+audit_log_option = click.option(
+    "--audit-log",
+    "audit_log",
+    envvar=ENV_VAR,
+    type=click.Path(dir_okay=False),
+    default=None,
+    help=f"Append one audit record per decision to this JSON Lines file (env {ENV_VAR}).",
+)
+
+
+@click.command()
+@click.argument("log_file", metavar="FILE", type=click.Path(exists=True, dir_okay=False))
+@click.option("--rule", default=None, help="Only records in which this rule fired.")
+@click.option(
+    "--disposition",
+    default=None,
+    help="Only records with this disposition (or DISPOSITION:TIMEFRAME).",
+)
+@click.option(
+    "--since",
+    default=None,
+    help="Only records at or after this date (YYYY-MM-DD) or ISO date-time.",
+)
+@click.option(
+    "--until",
+    default=None,
+    help="Only records up to this date (inclusive) or before this date-time.",
+)
+@click.option(
+    "--replay",
+    "do_replay",
+    is_flag=True,
+    help="Re-evaluate every record under the current rule base; list those that would now differ.",
+)
+@click.option(
+    "--exit-code", is_flag=True, help="With --replay: exit 1 when some decision would differ."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
+@rules_option
+def audit(
+    log_file: str,
+    rule: str | None,
+    disposition: str | None,
+    since: str | None,
+    until: str | None,
+    do_replay: bool,
+    exit_code: bool,
+    fmt: str,
+    rules_dir: str | None,
+) -> None:
+    """Summarise the audit log FILE: counts per disposition and per rule, with filters.
+
+    A broken line (such as the partial last line of a killed writer) is skipped with a warning.
+
+    Exit status: 0 done; 1 (with --replay --exit-code) some decision would differ;
+    2 bad usage or rule base.
+    """
+    try:
+        lo = parse_when(since) if since else None
+        hi = parse_when(until, end=True) if until else None
+    except TriageError as exc:
+        raise UsageFailure(str(exc)) from None
+
+    def warn(message: str) -> None:
+        click.echo(f"warning: {message}", err=True)
+
+    entries = list(select(read_log(log_file, warn), rule, disposition, lo, hi))
+    if do_replay:
+        report = replay(entries, load_triage(rules_dir))
+        if fmt == "json":
+            click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+        else:
+            rb = report["rulebase"]
+            click.echo(
+                f"replayed {report['records']} record(s) under "
+                f"{rb['name']} {rb['version']} ({rb['sha256'][:12]})"
+            )
+            for c in report["changed"]:
+                b, a = c["before"], c["after"]
+                click.echo(f"line {c['line']}: {c['time']}: {c['id']}: {_o(b)} -> {_o(a)}")
+                if c["now_fires"]:
+                    click.echo(f"    now fires: {', '.join(c['now_fires'])}")
+                if c["no_longer_fires"]:
+                    click.echo(f"    no longer fires: {', '.join(c['no_longer_fires'])}")
+            for f in report["failed"]:
+                click.echo(f"line {f['line']}: {f['id']}: cannot replay: {f['error']}")
+            click.echo(f"{len(report['changed'])} decision(s) would now differ")
+        if exit_code and report["changed"]:
+            sys.exit(1)
+        return
+    s = summarise(entries)
+    if fmt == "json":
+        click.echo(json.dumps(s, ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"{s['records']} record(s)" + (f" from {s['first']} to {s['last']}" if s["first"] else "")
+    )
+    if s["dispositions"]:
+        click.echo("per disposition:")
+        for k, n in s["dispositions"].items():
+            click.echo(f"  {k:<28} {n:>7}")
+    if s["rules"]:
+        click.echo("per rule (records in which it fired):")
+        for k, n in s["rules"].items():
+            click.echo(f"  {k:<36} {n:>7}")
+    if len(s["rulebases"]) > 1:
+        click.echo("rule bases:")
+        for k, n in s["rulebases"].items():
+            click.echo(f"  {k:<36} {n:>7}")
+
+
+def _o(o: dict) -> str:
+    return f"{o['disposition']}" + (f" ({o['timeframe']})" if o.get("timeframe") else "")
