@@ -36,7 +36,16 @@ def test_batch_jsonl_one_record_per_case_in_order(tmp_path):
     assert [r["id"] for r in recs] == ["first", "second", "b[2]"]
     assert [r["disposition"] for r in recs] == ["emergency", "physical_therapist", "doctor"]
     first = recs[0]
-    for key in ("reasons", "fired", "unanswered", "complete", "plan", "cautions", "rulebase", "trail"):
+    for key in (
+        "reasons",
+        "fired",
+        "unanswered",
+        "complete",
+        "plan",
+        "cautions",
+        "rulebase",
+        "trail",
+    ):
         assert key in first
     assert len(first["rulebase"]["sha256"]) == 64
     assert first["trail"][0]["rule"] == "ces-saddle-numbness"
@@ -53,7 +62,9 @@ def test_batch_reads_jsonl_from_stdin():
 
 
 def test_batch_json_format_is_one_array(tmp_path):
-    (tmp_path / "a.json").write_text(json.dumps([{"answers": {"age": 30}}, {"answers": {"age": 10}}]))
+    (tmp_path / "a.json").write_text(
+        json.dumps([{"answers": {"age": 30}}, {"answers": {"age": 10}}])
+    )
     result = invoke("batch", "--format", "json", str(tmp_path / "a.json"))
     assert result.exit_code == 0
     data = json.loads(result.stdout)
@@ -102,7 +113,9 @@ def test_bad_input_gets_an_error_record_and_the_rest_still_run(tmp_path, name):
 
 def test_yaml_python_tags_execute_nothing(tmp_path):
     marker = tmp_path / "pwned"
-    (tmp_path / "t.yaml").write_text(f"answers: !!python/object/apply:os.system ['touch {marker}']\n")
+    (tmp_path / "t.yaml").write_text(
+        f"answers: !!python/object/apply:os.system ['touch {marker}']\n"
+    )
     invoke("batch", str(tmp_path / "t.yaml"))
     assert not marker.exists()
 

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
+from conftest import ROOT
 
 from triage.cases import Case, iter_cases
 from triage.service import check_expectation
-
-from conftest import ROOT
 
 CASES_DIR = ROOT / "cases"
 

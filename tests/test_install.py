@@ -8,13 +8,13 @@ import sys
 import venv
 
 import pytest
-
 from conftest import ROOT
 
 
 def test_experta_imports_on_this_python():
-    from triage import _compat  # noqa: F401
     import experta
+
+    from triage import _compat  # noqa: F401
 
     class Probe(experta.KnowledgeEngine):
         @experta.Rule(experta.Fact(x=1))
@@ -29,20 +29,35 @@ def test_experta_imports_on_this_python():
     assert sys.version_info >= (3, 11)
 
 
-@pytest.mark.skipif(os.environ.get("TRIAGE_SKIP_INSTALL_TEST") == "1", reason="install test disabled")
+@pytest.mark.skipif(
+    os.environ.get("TRIAGE_SKIP_INSTALL_TEST") == "1", reason="install test disabled"
+)
 def test_pip_install_in_a_new_venv(tmp_path):
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
     bin_dir = env_dir / ("Scripts" if os.name == "nt" else "bin")
     pip = subprocess.run(
-        [str(bin_dir / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", str(ROOT)],
-        capture_output=True, text=True,
+        [
+            str(bin_dir / "python"),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            str(ROOT),
+        ],
+        capture_output=True,
+        text=True,
     )
     assert pip.returncode == 0, pip.stderr[-2000:]
-    version = subprocess.run([str(bin_dir / "triage"), "--version"], capture_output=True, text=True, cwd=tmp_path)
+    version = subprocess.run(
+        [str(bin_dir / "triage"), "--version"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert version.returncode == 0 and "triage" in version.stdout
     case = tmp_path / "c.yaml"
     case.write_text("answers: {chest_symptoms: yes}\n")
-    run = subprocess.run([str(bin_dir / "triage"), "batch", str(case)], capture_output=True, text=True, cwd=tmp_path)
+    run = subprocess.run(
+        [str(bin_dir / "triage"), "batch", str(case)], capture_output=True, text=True, cwd=tmp_path
+    )
     assert run.returncode == 0, run.stderr
     assert '"disposition": "emergency"' in run.stdout

@@ -24,9 +24,7 @@ RED_FLAGS = sorted(
     }
 )
 # Red-flag combinations: every yes/no question of a multi-condition red-flag rule, set to yes.
-COMBOS = [
-    r for r in RB.rules if r.tier in ("emergency", "doctor") and len(r.conditions) > 1
-]
+COMBOS = [r for r in RB.rules if r.tier in ("emergency", "doctor") and len(r.conditions) > 1]
 
 
 def answer(q):
@@ -43,7 +41,9 @@ def answer(q):
 
 answers = st.fixed_dictionaries({}, optional={q.id: answer(q) for q in QUESTIONS})
 full_answers = st.fixed_dictionaries({q.id: answer(q) for q in QUESTIONS})
-settings.register_profile("triage", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile(
+    "triage", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
 settings.load_profile("triage")
 
 
@@ -71,8 +71,10 @@ def test_a_combined_red_flag_never_yields_self_care(ans, rule):
         elif c.test == "any_of":
             extra[q.id] = (c.values[0],)
         elif c.test == "range":
-            extra[q.id] = c.low if c.low_inclusive and c.low is not None else (
-                c.low + 1 if c.low is not None else c.high - 1
+            extra[q.id] = (
+                c.low
+                if c.low_inclusive and c.low is not None
+                else (c.low + 1 if c.low is not None else c.high - 1)
             )
     ev = TRIAGE.evaluate({**ans, **extra})
     assert ev.outcome.disposition not in SELF_CARE, (rule.id, extra, ev.fired)
@@ -90,12 +92,16 @@ def test_adding_a_red_flag_never_lowers_urgency(ans, flag):
 @given(answers, st.integers(0, 10), st.integers(0, 10))
 def test_raising_severity_never_lowers_urgency(ans, a, b):
     low, high = sorted((a, b))
-    assert rank(TRIAGE.evaluate({**ans, "severity": high})) >= rank(TRIAGE.evaluate({**ans, "severity": low}))
+    assert rank(TRIAGE.evaluate({**ans, "severity": high})) >= rank(
+        TRIAGE.evaluate({**ans, "severity": low})
+    )
 
 
 @given(answers, st.sampled_from([q.id for q in QUESTIONS if q.type == "yesno"]))
 def test_unsure_is_never_less_urgent_than_no(ans, qid):
-    assert rank(TRIAGE.evaluate({**ans, qid: "unsure"})) >= rank(TRIAGE.evaluate({**ans, qid: "no"}))
+    assert rank(TRIAGE.evaluate({**ans, qid: "unsure"})) >= rank(
+        TRIAGE.evaluate({**ans, qid: "no"})
+    )
 
 
 @given(full_answers)

@@ -91,7 +91,9 @@ def test_doctor_triggers(triage, changes, rule, timeframe):
     assert rule in ev.fired
 
 
-@pytest.mark.parametrize(("changes", "rule", "timeframe"), [d for d in DOCTOR if "yes" in d[0].values()])
+@pytest.mark.parametrize(
+    ("changes", "rule", "timeframe"), [d for d in DOCTOR if "yes" in d[0].values()]
+)
 def test_doctor_trigger_on_unsure_gives_doctor_soon(triage, changes, rule, timeframe):
     q = next(k for k, v in changes.items() if v == "yes")
     ev = run(triage, **{q: "unsure"})

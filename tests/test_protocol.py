@@ -40,7 +40,13 @@ def test_emergency_ends_the_interview_at_once(triage):
 
 def test_irrelevant_questions_are_not_asked(triage):
     # Without a fever, the meningitis rule cannot hold: its other question is not needed.
-    oracle = {"location": "lower_back", "severity": 2, "duration_weeks": 1, "sensations": ["ache"], "age": 30}
+    oracle = {
+        "location": "lower_back",
+        "severity": 2,
+        "duration_weeks": 1,
+        "sensations": ["ache"],
+        "age": 30,
+    }
     _, asked = interview(triage, oracle)
     assert "neck_stiffness_headache" not in asked
     # Without cancer and without a minor fall, their companion questions are not needed either.
@@ -48,7 +54,16 @@ def test_irrelevant_questions_are_not_asked(triage):
 
 
 def test_no_questions_after_a_same_day_doctor_except_emergency_signs(triage):
-    ev = triage.evaluate({"location": "neck", "severity": 3, "duration_weeks": 1, "sensations": [], "age": 40, "fever": "yes"})
+    ev = triage.evaluate(
+        {
+            "location": "neck",
+            "severity": 3,
+            "duration_weeks": 1,
+            "sensations": [],
+            "age": 40,
+            "fever": "yes",
+        }
+    )
     assert ev.outcome.timeframe == "same_day"
     for qid, rules in ev.needs.items():
         tiers = {triage.rulebase.rule(r).tier for r in rules}
@@ -57,11 +72,18 @@ def test_no_questions_after_a_same_day_doctor_except_emergency_signs(triage):
 
 def test_interview_and_batch_give_the_same_result(triage):
     oracle = {
-        "location": "upper_back", "severity": 5, "duration_weeks": 2, "sensations": ["tightness"],
-        "age": 44, "frequent_cracking": "yes", "blood_thinners": "no",
+        "location": "upper_back",
+        "severity": 5,
+        "duration_weeks": 2,
+        "sensations": ["tightness"],
+        "age": 44,
+        "frequent_cracking": "yes",
+        "blood_thinners": "no",
     }
     ev, asked = interview(triage, oracle)
-    batch = triage.result(Case("x", "x", {q: triage.rulebase.questions[q].parse(oracle.get(q, "no")) for q in asked}))
+    batch = triage.result(
+        Case("x", "x", {q: triage.rulebase.questions[q].parse(oracle.get(q, "no")) for q in asked})
+    )
     assert (batch["disposition"], batch["fired"]) == (ev.outcome.disposition, ev.fired)
     assert batch["complete"] is True
     assert ev.outcome.disposition == "tool_use"

@@ -21,16 +21,64 @@ def edit(path, old, new):
 @pytest.mark.parametrize(
     ("file", "old", "new", "item", "field"),
     [
-        ("20-doctor.yaml", "question: weight_loss,", "question: weightloss,", "rule 'weight-loss'", "when[0].question"),
-        ("20-doctor.yaml", "source: [article]", "source: [no-such-source]", "rule 'pain-when-cracking'", "source"),
+        (
+            "20-doctor.yaml",
+            "question: weight_loss,",
+            "question: weightloss,",
+            "rule 'weight-loss'",
+            "when[0].question",
+        ),
+        (
+            "20-doctor.yaml",
+            "source: [article]",
+            "source: [no-such-source]",
+            "rule 'pain-when-cracking'",
+            "source",
+        ),
         ("20-doctor.yaml", "    source: [article]\n", "", "rule 'pain-when-cracking'", "source"),
-        ("10-emergency.yaml", "{question: age, min: 65}", "{question: age, min: 650}", "rule 'fragility-fracture-age'", "when[1].min"),
-        ("10-emergency.yaml", "any_of: [numbness, weakness]", "any_of: [numb]", "rule 'mscc-cancer-neuro-sensations'", "when[1].any_of"),
-        ("30-physical-therapist.yaml", "min: 7, max: 8", "min: 8, max: 7", "rule 'severe-pain-7-8'", "when[0].max"),
-        ("30-physical-therapist.yaml", "tier: physical_therapist\n    source: [wales", "tier: physio\n    source: [wales", "rule 'persistent-6-weeks'", "tier"),
+        (
+            "10-emergency.yaml",
+            "{question: age, min: 65}",
+            "{question: age, min: 650}",
+            "rule 'fragility-fracture-age'",
+            "when[1].min",
+        ),
+        (
+            "10-emergency.yaml",
+            "any_of: [numbness, weakness]",
+            "any_of: [numb]",
+            "rule 'mscc-cancer-neuro-sensations'",
+            "when[1].any_of",
+        ),
+        (
+            "30-physical-therapist.yaml",
+            "min: 7, max: 8",
+            "min: 8, max: 7",
+            "rule 'severe-pain-7-8'",
+            "when[0].max",
+        ),
+        (
+            "30-physical-therapist.yaml",
+            "tier: physical_therapist\n    source: [wales",
+            "tier: physio\n    source: [wales",
+            "rule 'persistent-6-weeks'",
+            "tier",
+        ),
         ("20-doctor.yaml", "id: night-pain", "id: weight-loss", "rule 'weight-loss'", "id"),
-        ("20-doctor.yaml", "      timeframe: soon\n      reason: Pain of 9", "      timeframe: later\n      reason: Pain of 9", "rule 'severe-pain-9-plus'", "then.disposition"),
-        ("40-self-care.yaml", "{question: hypermobility, not_in: [yes, unsure]}", "{question: hypermobility, is: maybe}", "rule 'tool-tight-back-muscles'", "when[4].is"),
+        (
+            "20-doctor.yaml",
+            "      timeframe: soon\n      reason: Pain of 9",
+            "      timeframe: later\n      reason: Pain of 9",
+            "rule 'severe-pain-9-plus'",
+            "then.disposition",
+        ),
+        (
+            "40-self-care.yaml",
+            "{question: hypermobility, not_in: [yes, unsure]}",
+            "{question: hypermobility, is: maybe}",
+            "rule 'tool-tight-back-muscles'",
+            "when[4].is",
+        ),
     ],
 )
 def test_broken_rule_file_is_named_precisely(rules_copy, file, old, new, item, field):
@@ -51,7 +99,7 @@ def test_invalid_yaml_names_the_line(rules_copy):
 
 def test_missing_core_file(rules_copy):
     (rules_copy / "questions.yaml").unlink()
-    with pytest.raises(RuleBaseError, match="questions.yaml: missing"):
+    with pytest.raises(RuleBaseError, match=r"questions\.yaml: missing"):
         load_rulebase(rules_copy)
 
 
@@ -71,4 +119,7 @@ def test_cli_reports_a_broken_rule_base_in_one_line(rules_copy, tmp_path):
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in result.output
-    assert re.search(r"20-doctor.yaml: rule 'weight-loss': field 'when\[0\].question': unknown question", lines[0])
+    assert re.search(
+        r"20-doctor.yaml: rule 'weight-loss': field 'when\[0\].question': unknown question",
+        lines[0],
+    )

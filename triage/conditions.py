@@ -54,7 +54,9 @@ class Condition:
             return value in self.values
         if self.test == "any_of":
             return any(v in self.values for v in value)
-        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):
+        if self.low is not None and (
+            value < self.low or (value == self.low and not self.low_inclusive)
+        ):
             return False
         return not (
             self.high is not None
@@ -175,8 +177,13 @@ def _parse_numeric(raw: dict, q: Question, tests: set[str]) -> Condition:
         high=raw[high_key] if high_key else None,
         high_inclusive=high_key == "max",
     )
-    if cond.low is not None and cond.high is not None and (
-        cond.low > cond.high or (cond.low == cond.high and not (cond.low_inclusive and cond.high_inclusive))
+    if (
+        cond.low is not None
+        and cond.high is not None
+        and (
+            cond.low > cond.high
+            or (cond.low == cond.high and not (cond.low_inclusive and cond.high_inclusive))
+        )
     ):
         raise ConditionError(high_key or "max", "the range is empty: this condition can never hold")
     return cond

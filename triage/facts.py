@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from . import _compat  # noqa: F401  (must precede experta)
 from experta import Fact
+
+from . import _compat  # noqa: F401  (must precede experta)
 
 
 class Answer(Fact):
-    """An informative answer: ``q`` the question id, ``v`` its value (``no`` answers are left out)."""
+    """An informative answer: ``q`` the question id, ``v`` its value (``no`` is left out)."""
 
 
 class Unknown(Fact):
@@ -23,7 +24,7 @@ class Trigger(Fact):
 
 
 class Verdict(Fact):
-    """A disposition concluded by a rule: ``rule``, ``disposition``, ``timeframe``, ``rank``, ``via``."""
+    """A disposition concluded by a rule: ``rule``, ``rank``, ``via`` (a softening rule)."""
 
 
 class Need(Fact):

@@ -93,7 +93,7 @@ class RuleBase:
 
     @property
     def softened_tiers(self) -> frozenset[str]:
-        """Tiers whose triggers may be met by ``unsure`` answers (a resolution rule softens them)."""
+        """Tiers whose triggers ``unsure`` answers may meet (a resolution rule softens them)."""
         return frozenset(
             c.name for r in self.rules for c in r.conditions if c.kind == "trigger_tier"
         )
@@ -188,14 +188,18 @@ def _load_questions(file: str, data: Any) -> dict[str, Question]:
     out: dict[str, Question] = {}
     for i, entry in enumerate(_mapping(file, data, "questions")):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-            raise RuleBaseError(file, "each question needs an id", item=f"question #{i + 1}", field="id")
+            raise RuleBaseError(
+                file, "each question needs an id", item=f"question #{i + 1}", field="id"
+            )
         qid = entry["id"]
         item = f"question '{qid}'"
         if qid in out:
             raise RuleBaseError(file, "duplicate question id", item=item, field="id")
         qtype = entry.get("type")
         if qtype not in TYPES:
-            raise RuleBaseError(file, f"type must be one of {', '.join(TYPES)}", item=item, field="type")
+            raise RuleBaseError(
+                file, f"type must be one of {', '.join(TYPES)}", item=item, field="type"
+            )
         values: tuple[str, ...] = ()
         lo = hi = None
         if qtype in ("choice", "multi"):
@@ -212,7 +216,9 @@ def _load_questions(file: str, data: Any) -> dict[str, Question]:
                 raise RuleBaseError(file, "min is above max", item=item, field="min")
         labels = entry.get("labels") or {}
         if not isinstance(labels, dict) or set(labels) - set(values):
-            raise RuleBaseError(file, "labels must map the question's values", item=item, field="labels")
+            raise RuleBaseError(
+                file, "labels must map the question's values", item=item, field="labels"
+            )
         out[qid] = Question(
             id=qid,
             type=qtype,
@@ -235,7 +241,9 @@ def _load_sources(file: str, data: Any) -> dict[str, dict[str, Any]]:
     for i, entry in enumerate(_mapping(file, data, "sources")):
         sid = entry.get("id") if isinstance(entry, dict) else None
         if not isinstance(sid, str):
-            raise RuleBaseError(file, "each source needs an id", item=f"source #{i + 1}", field="id")
+            raise RuleBaseError(
+                file, "each source needs an id", item=f"source #{i + 1}", field="id"
+            )
         if sid in out:
             raise RuleBaseError(file, "duplicate source id", item=f"source '{sid}'", field="id")
         _text(file, f"source '{sid}'", entry, "citation")
@@ -245,7 +253,9 @@ def _load_sources(file: str, data: Any) -> dict[str, dict[str, Any]]:
 
 def _load_policy(file: str, data: Any) -> tuple[str, str, list[Outcome]]:
     if not isinstance(data, dict) or not isinstance(data.get("rulebase"), dict):
-        raise RuleBaseError(file, "expected a 'rulebase:' mapping with name and version", field="rulebase")
+        raise RuleBaseError(
+            file, "expected a 'rulebase:' mapping with name and version", field="rulebase"
+        )
     meta = data["rulebase"]
     name = _text(file, "rulebase", meta, "name")
     version = str(meta.get("version") or "")
@@ -260,7 +270,12 @@ def _load_policy(file: str, data: Any) -> tuple[str, str, list[Outcome]]:
         disposition = _text(file, item, entry, "disposition")
         timeframe = entry.get("timeframe")
         outcomes.append(
-            Outcome(disposition, timeframe, rank=len(raw) - 1 - i, label=_text(file, item, entry, "label"))
+            Outcome(
+                disposition,
+                timeframe,
+                rank=len(raw) - 1 - i,
+                label=_text(file, item, entry, "label"),
+            )
         )
     return name, version, outcomes
 
@@ -286,17 +301,25 @@ def _load_rules(
         title = _text(file, item, entry, "title")
         tier = entry.get("tier")
         if tier not in tiers:
-            raise RuleBaseError(file, f"tier must be one of {', '.join(sorted(tiers))}", item=item, field="tier")
+            raise RuleBaseError(
+                file, f"tier must be one of {', '.join(sorted(tiers))}", item=item, field="tier"
+            )
         cited = entry.get("source")
         cited = [cited] if isinstance(cited, str) else cited
         if not cited or not isinstance(cited, list):
-            raise RuleBaseError(file, "every rule cites at least one source", item=item, field="source")
+            raise RuleBaseError(
+                file, "every rule cites at least one source", item=item, field="source"
+            )
         for sid in cited:
             if sid not in sources:
-                raise RuleBaseError(file, f"unknown source {sid!r} (see sources.yaml)", item=item, field="source")
+                raise RuleBaseError(
+                    file, f"unknown source {sid!r} (see sources.yaml)", item=item, field="source"
+                )
         when = entry.get("when")
         if not isinstance(when, list) or not when:
-            raise RuleBaseError(file, "expected a non-empty list of conditions", item=item, field="when")
+            raise RuleBaseError(
+                file, "expected a non-empty list of conditions", item=item, field="when"
+            )
         conditions = []
         for j, raw in enumerate(when):
             try:
@@ -306,31 +329,55 @@ def _load_rules(
                 raise RuleBaseError(file, exc.message, item=item, field=fld) from None
         seen = [c.question for c in conditions if c.question]
         if len(seen) != len(set(seen)):
-            raise RuleBaseError(file, "one condition per question: combine bounds in one", item=item, field="when")
+            raise RuleBaseError(
+                file, "one condition per question: combine bounds in one", item=item, field="when"
+            )
         _check_satisfiable(file, item, conditions)
         then = entry.get("then")
         if not isinstance(then, dict):
             raise RuleBaseError(file, "expected a mapping", item=item, field="then")
         unknown = set(then) - {"disposition", "timeframe", "reason", "finding", "caution"}
         if unknown:
-            raise RuleBaseError(file, "unknown field", item=item, field="then." + sorted(unknown)[0])
+            raise RuleBaseError(
+                file, "unknown field", item=item, field="then." + sorted(unknown)[0]
+            )
         disposition, timeframe = then.get("disposition"), then.get("timeframe")
         if tier in SPECIAL_TIERS and tier == "caution":
             if disposition is not None:
-                raise RuleBaseError(file, "a caution rule concludes no disposition", item=item, field="then.disposition")
+                raise RuleBaseError(
+                    file,
+                    "a caution rule concludes no disposition",
+                    item=item,
+                    field="then.disposition",
+                )
             if not then.get("caution") and not then.get("finding"):
-                raise RuleBaseError(file, "a caution rule gives a caution or a finding", item=item, field="then.caution")
+                raise RuleBaseError(
+                    file,
+                    "a caution rule gives a caution or a finding",
+                    item=item,
+                    field="then.caution",
+                )
         else:
             valid = {(o.disposition, o.timeframe) for o in outcomes}
             if (disposition, timeframe) not in valid:
                 raise RuleBaseError(
-                    file, f"({disposition}, {timeframe}) is not an outcome of policy.yaml", item=item, field="then.disposition"
+                    file,
+                    f"({disposition}, {timeframe}) is not an outcome of policy.yaml",
+                    item=item,
+                    field="then.disposition",
                 )
             if tier != "resolution" and disposition != tier:
-                raise RuleBaseError(file, f"a {tier} rule concludes {tier}", item=item, field="then.disposition")
+                raise RuleBaseError(
+                    file, f"a {tier} rule concludes {tier}", item=item, field="then.disposition"
+                )
             reason = then.get("reason")
             if not isinstance(reason, str) or not reason.strip():
-                raise RuleBaseError(file, "a rule that concludes a disposition says why", item=item, field="then.reason")
+                raise RuleBaseError(
+                    file,
+                    "a rule that concludes a disposition says why",
+                    item=item,
+                    field="then.reason",
+                )
         rules.append(
             KRule(
                 id=rid,
@@ -354,7 +401,9 @@ def _check_satisfiable(file: str, item: str, conditions: list[Condition]) -> Non
     findings = {c.name for c in conditions if c.kind == "finding"}
     absent = {c.name for c in conditions if c.kind == "no_finding"}
     if findings & absent:
-        raise RuleBaseError(file, "requires a finding and its absence: can never hold", item=item, field="when")
+        raise RuleBaseError(
+            file, "requires a finding and its absence: can never hold", item=item, field="when"
+        )
 
 
 def _check_rule_set(root: Path, rules: list[KRule]) -> None:
@@ -362,28 +411,50 @@ def _check_rule_set(root: Path, rules: list[KRule]) -> None:
     seen: dict[str, KRule] = {}
     for r in rules:
         if r.id in seen:
-            raise RuleBaseError(r.file, f"duplicate rule id (also in {seen[r.id].file})", item=f"rule '{r.id}'", field="id")
+            raise RuleBaseError(
+                r.file,
+                f"duplicate rule id (also in {seen[r.id].file})",
+                item=f"rule '{r.id}'",
+                field="id",
+            )
         seen[r.id] = r
     for r in rules:
         for c in r.conditions:
             if c.kind in ("finding", "no_finding"):
                 producers = [p for p in rules if p.finding == c.name]
                 if not producers:
-                    raise RuleBaseError(r.file, f"no rule concludes finding {c.name!r}", item=f"rule '{r.id}'", field="when")
+                    raise RuleBaseError(
+                        r.file,
+                        f"no rule concludes finding {c.name!r}",
+                        item=f"rule '{r.id}'",
+                        field="when",
+                    )
                 late = [p.id for p in producers if p.order > r.order]
                 if late:
                     raise RuleBaseError(
-                        r.file, f"reads finding {c.name!r} before rule {late[0]!r} concludes it: move it later",
-                        item=f"rule '{r.id}'", field="when",
+                        r.file,
+                        f"reads finding {c.name!r} before {late[0]!r} concludes it: move it later",
+                        item=f"rule '{r.id}'",
+                        field="when",
                     )
             if c.kind == "trigger_tier":
                 late = [p.id for p in rules if p.tier == c.name and p.order > r.order]
                 if late:
-                    raise RuleBaseError(r.file, f"must come after every {c.name} rule ({late[0]!r})", item=f"rule '{r.id}'", field="when")
+                    raise RuleBaseError(
+                        r.file,
+                        f"must come after every {c.name} rule ({late[0]!r})",
+                        item=f"rule '{r.id}'",
+                        field="when",
+                    )
             if c.kind == "no_disposition":
                 late = [p.id for p in rules if p.disposition and p.order > r.order and p.id != r.id]
                 if late:
-                    raise RuleBaseError(r.file, f"must come after every rule that concludes a disposition ({late[0]!r})", item=f"rule '{r.id}'", field="when")
+                    raise RuleBaseError(
+                        r.file,
+                        f"must come after every rule that concludes a disposition ({late[0]!r})",
+                        item=f"rule '{r.id}'",
+                        field="when",
+                    )
 
 
 def _check_plan_sources(file: str, plans: Any, sources: dict[str, Any]) -> None:

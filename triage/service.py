@@ -32,7 +32,9 @@ class Triage:
     def result(self, case: Case, asked: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         """The full result record of one valid case."""
         ev = self.engine.evaluate(case.answers)
-        return build_result(ev, self.rulebase, case_id=case.id, source=case.source, note=case.note, asked=asked)
+        return build_result(
+            ev, self.rulebase, case_id=case.id, source=case.source, note=case.note, asked=asked
+        )
 
 
 @cache
