@@ -48,7 +48,11 @@ class CaseError:
 
     def record(self) -> dict[str, Any]:
         """The error record of case-format.md."""
-        return {"id": self.id, "source": self.source, "error": {"message": self.message, "field": self.field}}
+        return {
+            "id": self.id,
+            "source": self.source,
+            "error": {"message": self.message, "field": self.field},
+        }
 
     def line(self) -> str:
         """One line naming the file, the case and the field."""
@@ -77,13 +81,17 @@ def expand_paths(paths: Iterable[str]) -> Iterator[str]:
             found = []
             for root, dirs, files in os.walk(p):
                 dirs.sort()
-                found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(CASE_SUFFIXES))
+                found.extend(
+                    os.path.join(root, f) for f in sorted(files) if f.endswith(CASE_SUFFIXES)
+                )
             yield from found
         else:
             yield p
 
 
-def iter_cases(paths: Iterable[str], rb: RuleBase, stdin: IO[str] | None = None) -> Iterator[Case | CaseError]:
+def iter_cases(
+    paths: Iterable[str], rb: RuleBase, stdin: IO[str] | None = None
+) -> Iterator[Case | CaseError]:
     """Every case of every path, validated against the rule base, in input order."""
     for path in expand_paths(paths):
         for source, case_id, raw in _iter_raw(path, stdin):
@@ -106,7 +114,11 @@ def _iter_raw(path: str, stdin: IO[str] | None) -> Iterator[tuple[str, str, Any]
         return
     suffix = Path(path).suffix.lower()
     if suffix not in CASE_SUFFIXES:
-        yield path, stem, CaseError(stem, path, f"not a case file (expected {', '.join(CASE_SUFFIXES)})")
+        yield (
+            path,
+            stem,
+            CaseError(stem, path, f"not a case file (expected {', '.join(CASE_SUFFIXES)})"),
+        )
         return
     try:
         if suffix == ".jsonl":
@@ -114,7 +126,15 @@ def _iter_raw(path: str, stdin: IO[str] | None) -> Iterator[tuple[str, str, Any]
                 yield from _iter_jsonl(fh, path, stem)
             return
         if os.path.getsize(path) > MAX_FILE_BYTES:
-            yield path, stem, CaseError(stem, path, f"file too large (over {MAX_FILE_BYTES // 2**20} MiB); use JSON Lines")
+            yield (
+                path,
+                stem,
+                CaseError(
+                    stem,
+                    path,
+                    f"file too large (over {MAX_FILE_BYTES // 2**20} MiB); use JSON Lines",
+                ),
+            )
             return
         with open(path, "rb") as fh:
             text = fh.read().decode("utf-8")
@@ -149,7 +169,11 @@ def _iter_jsonl(fh: IO[str], source: str, stem: str) -> Iterator[tuple[str, str,
         try:
             line = fh.readline(MAX_LINE_BYTES + 1)
         except UnicodeDecodeError:
-            yield source, f"{stem}[{lineno + 1}]", CaseError(f"{stem}[{lineno + 1}]", source, "not UTF-8 text")
+            yield (
+                source,
+                f"{stem}[{lineno + 1}]",
+                CaseError(f"{stem}[{lineno + 1}]", source, "not UTF-8 text"),
+            )
             return
         if not line:
             return
@@ -185,7 +209,11 @@ def _parse_message(exc: Exception) -> str:
 def validate_case(raw: Any, rb: RuleBase, *, source: str, default_id: str) -> Case | CaseError:
     """Check one raw case against the question catalogue; the first problem is reported."""
     case_id = default_id
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str | int) and not isinstance(raw.get("id"), bool):
+    if (
+        isinstance(raw, dict)
+        and isinstance(raw.get("id"), str | int)
+        and not isinstance(raw.get("id"), bool)
+    ):
         case_id = str(raw["id"])
 
     def fail(message: str, fld: str | None = None) -> CaseError:

@@ -21,9 +21,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import _compat  # noqa: F401  (must precede experta)
 from experta import AS, NOT, OR, KnowledgeEngine, P, Rule
 
+from . import _compat  # noqa: F401  (must precede experta)
 from .conditions import Condition
 from .facts import Answer, Finding, Need, Trigger, Unknown, Verdict
 from .knowledge import KRule, Outcome, RuleBase
@@ -145,15 +145,19 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEng
     for r in rb.rules:
         if r.tier == "resolution" or not with_needs:
             continue
-        potential = top_rank if r.disposition is None else rb.outcome(r.disposition, r.timeframe).rank
+        potential = (
+            top_rank if r.disposition is None else rb.outcome(r.disposition, r.timeframe).rank
+        )
         for i, c in enumerate(r.conditions):
             if c.kind != "answer" or c.question is None:
                 continue
-            others = [_possible(o, r.tier in softened) for j, o in enumerate(r.conditions) if j != i]
+            others = [
+                _possible(o, r.tier in softened) for j, o in enumerate(r.conditions) if j != i
+            ]
             gate = NOT(Verdict(rank=P(lambda rank, p=potential: rank >= p)))
-            attrs[f"need_{r.order:03d}_{i}"] = Rule(Unknown(q=c.question), *others, gate, salience=salience)(
-                _need_rhs(r, c.question, rb.questions[c.question].order)
-            )
+            attrs[f"need_{r.order:03d}_{i}"] = Rule(
+                Unknown(q=c.question), *others, gate, salience=salience
+            )(_need_rhs(r, c.question, rb.questions[c.question].order))
             salience -= 1
     return type("CompiledTriageEngine", (KnowledgeEngine,), attrs)
 
@@ -191,7 +195,9 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
     """The right-hand side of a trigger or resolution rule: record, then conclude."""
     accepts_unsure = r.tier in softened
     yes_conditions = [
-        c.question for c in r.conditions if c.kind == "answer" and c.test in ("is", "in") and "unsure" not in c.values
+        c.question
+        for c in r.conditions
+        if c.kind == "answer" and c.test in ("is", "in") and "unsure" not in c.values
     ]
 
     def fire(engine: KnowledgeEngine, trigger: Any = None, **_: Any) -> None:
@@ -202,7 +208,13 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
             engine.verdicts.append(VerdictInfo(trigger["rule"], outcome, via=r.id, unsure=unsure))
             engine.declare(Verdict(rule=trigger["rule"], rank=outcome.rank, via=r.id))
             engine.firings.append(
-                Firing(r, {q: answers.get(q) for q in unsure}, unsure, _concluded(outcome), softens=trigger["rule"])
+                Firing(
+                    r,
+                    {q: answers.get(q) for q in unsure},
+                    unsure,
+                    _concluded(outcome),
+                    softens=trigger["rule"],
+                )
             )
             return
         matched = {q: answers.get(q) for q in r.questions}

@@ -14,10 +14,20 @@ from .common import load_triage, rules_option
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
 @click.option(
-    "--format", "fmt", type=click.Choice(["jsonl", "json"]), default="jsonl", show_default=True,
+    "--format",
+    "fmt",
+    type=click.Choice(["jsonl", "json"]),
+    default="jsonl",
+    show_default=True,
     help="jsonl: one JSON object per line; json: one JSON array.",
 )
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Write records here (default: stdout).")
+@click.option(
+    "-o",
+    "--output",
+    type=click.File("w", encoding="utf-8"),
+    default="-",
+    help="Write records here (default: stdout).",
+)
 @rules_option
 def batch(paths: tuple[str, ...], fmt: str, output, rules_dir: str | None) -> None:
     """Evaluate case files (YAML, JSON, JSON Lines; directories; '-' for JSON Lines on stdin).
