@@ -86,7 +86,7 @@ def _trail(ev: Evaluation, rb: RuleBase) -> list[dict[str, Any]]:
             "title": f.rule.title,
             "tier": f.rule.tier,
             "source": [rb.sources[s]["citation"] for s in f.rule.sources],
-            "matched": f.matched,
+            "matched": {q: list(v) if isinstance(v, tuple) else v for q, v in f.matched.items()},
             "concluded": f.concluded,
         }
         if f.unsure:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
+from .ask import ask
 from .audit import audit
 from .batch import batch
 from .explain import explain
@@ -17,6 +18,7 @@ def main() -> None:
     """Back and neck pain triage: red flags first, then what to do, and why."""
 
 
+main.add_command(ask)
 main.add_command(batch)
 main.add_command(explain)
 main.add_command(rules)
