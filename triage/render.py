@@ -60,7 +60,7 @@ def render_result(record: dict[str, Any], explain: bool = False) -> str:
 
 
 def render_trail(record: dict[str, Any]) -> list[str]:
-    """HOW: every rule that fired, in order, and each question asked with the rule that needed it."""
+    """HOW: each rule that fired, in order; each question asked, with the rule needing it."""
     out = [click.style("How this was decided", bold=True)]
     for step in record["trail"]:
         matched = ", ".join(f"{q} = {_value(v)}" for q, v in step["matched"].items())
