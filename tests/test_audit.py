@@ -295,3 +295,29 @@ def test_audit_log_option_reads_the_environment():
 def test_an_unwritable_log_fails_on_open(tmp_path):
     with pytest.raises(OSError):
         AuditLog(tmp_path / "no" / "such" / "dir.jsonl").open()
+
+
+def test_ask_and_batch_append_to_the_audit_log(tmp_path):
+    from click.testing import CliRunner
+
+    from triage.audit import read_log
+    from triage.cli import main
+
+    log = tmp_path / "audit.jsonl"
+    case = tmp_path / "c.yaml"
+    case.write_text(
+        "- {answers: {chest_symptoms: yes}}\n- {answers: {age: 300}}\n- {answers: {age: 30}}\n"
+    )
+    runner = CliRunner()
+    runner.invoke(main, ["batch", "--audit-log", str(log), str(case)])
+    result = runner.invoke(
+        main,
+        ["ask", "--no-color"],
+        input="3\n3\n1\nache\n40\ny\n",
+        env={"TRIAGE_AUDIT_LOG": str(log)},
+    )
+    assert result.exit_code == 0, result.output
+    entries = list(read_log(log))
+    # two valid batch cases (the invalid one is not a decision) and one interview
+    assert len(entries) == 3
+    assert [e.outcome[0] for e in entries] == ["emergency", "self_stretching", "emergency"]

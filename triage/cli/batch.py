@@ -7,8 +7,10 @@ import sys
 
 import click
 
+from ..audit import AuditLog, decision_record
 from ..cases import Case, iter_cases
-from .common import load_triage, rules_option
+from .audit import audit_log_option
+from .common import UsageFailure, load_triage, rules_option
 
 
 @click.command()
@@ -29,7 +31,10 @@ from .common import load_triage, rules_option
     help="Write records here (default: stdout).",
 )
 @rules_option
-def batch(paths: tuple[str, ...], fmt: str, output, rules_dir: str | None) -> None:
+@audit_log_option
+def batch(
+    paths: tuple[str, ...], fmt: str, output, rules_dir: str | None, audit_log: str | None
+) -> None:
     """Evaluate case files (YAML, JSON, JSON Lines; directories; '-' for JSON Lines on stdin).
 
     Writes one record per case in input order. An invalid case gets an error record
@@ -38,13 +43,19 @@ def batch(paths: tuple[str, ...], fmt: str, output, rules_dir: str | None) -> No
     Exit status: 0 all cases evaluated; 1 some case was invalid; 2 bad usage or rule base.
     """
     triage = load_triage(rules_dir)
+    try:
+        log = AuditLog(audit_log).open() if audit_log else None
+    except OSError as exc:
+        raise UsageFailure(f"cannot write audit log {audit_log}: {exc.strerror}") from None
     errors = 0
     first = True
     if fmt == "json":
         output.write("[")
-    for item in iter_cases(paths, triage.rulebase, stdin=click.get_text_stream("stdin")):
+    for item in iter_cases(paths, triage.rulebase, stdin=sys.stdin):
         if isinstance(item, Case):
             record = triage.result(item)
+            if log is not None:
+                log.append(decision_record(record, command="batch"))
         else:
             errors += 1
             click.echo(f"error: {item.line()}", err=True)
@@ -58,6 +69,8 @@ def batch(paths: tuple[str, ...], fmt: str, output, rules_dir: str | None) -> No
     if fmt == "json":
         output.write("\n]\n" if not first else "]\n")
     output.flush()
+    if log is not None:
+        log.close()
     if errors:
         click.echo(f"{errors} case(s) invalid", err=True)
         sys.exit(1)
