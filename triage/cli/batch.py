@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-import json
+import os
 import sys
+import time
+from typing import IO, Any
 
 import click
 
 from ..audit import AuditLog, decision_record
-from ..cases import Case, iter_cases
+from ..cases import Case, CaseError, iter_cases
+from ..formats import FORMATS, make_writer
+from ..runner import evaluate_stream
+from ..service import check_expectation
 from .audit import audit_log_option
 from .common import UsageFailure, load_triage, rules_option
 
@@ -18,59 +23,127 @@ from .common import UsageFailure, load_triage, rules_option
 @click.option(
     "--format",
     "fmt",
-    type=click.Choice(["jsonl", "json"]),
-    default="jsonl",
-    show_default=True,
-    help="jsonl: one JSON object per line; json: one JSON array.",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="table (default on a terminal), jsonl (default otherwise), json or csv.",
 )
 @click.option(
     "-o",
     "--output",
-    type=click.File("w", encoding="utf-8"),
+    type=click.File("w", encoding="utf-8", lazy=False),
     default="-",
     help="Write records here (default: stdout).",
+)
+@click.option(
+    "--check", is_flag=True, help="Compare each case with its `expect`; report every mismatch."
+)
+@click.option(
+    "--strict", is_flag=True, help="A missing answer is an error instead of complete: false."
+)
+@click.option(
+    "-j",
+    "--jobs",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Worker processes (default: the number of CPUs); records keep input order.",
 )
 @rules_option
 @audit_log_option
 def batch(
-    paths: tuple[str, ...], fmt: str, output, rules_dir: str | None, audit_log: str | None
+    paths: tuple[str, ...],
+    fmt: str | None,
+    output: IO[str],
+    check: bool,
+    strict: bool,
+    jobs: int | None,
+    rules_dir: str | None,
+    audit_log: str | None,
 ) -> None:
-    """Evaluate case files (YAML, JSON, JSON Lines; directories; '-' for JSON Lines on stdin).
+    """Evaluate case files: YAML, JSON, JSON Lines, directories (recursively), '-' for stdin.
 
-    Writes one record per case in input order. An invalid case gets an error record
-    naming the file, the case and the field; the others are still evaluated.
+    Writes one record per case, in input order, to stdout (messages go to stderr). An invalid
+    case gets an error record naming the file, the case and the field; the others still run.
 
-    Exit status: 0 all cases evaluated; 1 some case was invalid; 2 bad usage or rule base.
+    Exit status: 0 every case evaluated (and, with --check, as expected); 1 some case was
+    invalid, or a --check mismatch; 2 bad usage or a broken rule base.
     """
     triage = load_triage(rules_dir)
+    fmt = fmt or ("table" if output.isatty() else "jsonl")
+    jobs = jobs or os.cpu_count() or 1
     try:
         log = AuditLog(audit_log).open() if audit_log else None
     except OSError as exc:
         raise UsageFailure(f"cannot write audit log {audit_log}: {exc.strerror}") from None
-    errors = 0
-    first = True
-    if fmt == "json":
-        output.write("[")
-    for item in iter_cases(paths, triage.rulebase, stdin=sys.stdin):
-        if isinstance(item, Case):
-            record = triage.result(item)
-            if log is not None:
-                log.append(decision_record(record, command="batch"))
-        else:
+    writer = make_writer(fmt, output)
+    # A counter on stderr only when a person watches it and the records go elsewhere.
+    progress = _Progress(enabled=sys.stderr.isatty() and not output.isatty())
+    errors = mismatches = checked = failed = 0
+    items = iter_cases(paths, triage.rulebase, stdin=sys.stdin)
+    for item, record in evaluate_stream(items, rules_dir, jobs=jobs, strict=strict):
+        writer.write(record)
+        progress.tick()
+        if "error" in record:
             errors += 1
-            click.echo(f"error: {item.line()}", err=True)
-            record = item.record()
-        text = json.dumps(record, ensure_ascii=False)
-        if fmt == "json":
-            output.write(("\n" if first else ",\n") + text)
-        else:
-            output.write(text + "\n")
-        first = False
-    if fmt == "json":
-        output.write("\n]\n" if not first else "]\n")
-    output.flush()
+            line = item.line() if isinstance(item, CaseError) else _error_line(record)
+            progress.echo(f"error: {line}")
+            continue
+        if log is not None:
+            log.append(decision_record(record, command="batch"))
+        if check and isinstance(item, Case) and item.expect:
+            checked += 1
+            problems = check_expectation(item, record)
+            failed += bool(problems)
+            mismatches += len(problems)
+            for problem in problems:
+                progress.echo(_mismatch_line(item, problem))
+    writer.close()
+    progress.done()
     if log is not None:
         log.close()
-    if errors:
+    if check:
+        click.echo(
+            f"checked {checked} case(s) with expectations: {checked - failed} ok, "
+            f"{failed} failed ({mismatches} mismatch(es)), {errors} invalid",
+            err=True,
+        )
+    elif errors:
         click.echo(f"{errors} case(s) invalid", err=True)
+    if errors or mismatches:
         sys.exit(1)
+
+
+def _error_line(record: dict[str, Any]) -> str:
+    err = record["error"]
+    field = f": {err['field']}" if err.get("field") else ""
+    return f"{record['source']}: case '{record['id']}'{field}: {err['message']}"
+
+
+def _mismatch_line(case: Case, problem: dict[str, Any]) -> str:
+    return (
+        f"mismatch: {case.source}: case '{case.id}': {problem['field']}: "
+        f"expected {problem['expected']}, got {problem['actual']}"
+    )
+
+
+class _Progress:
+    """A one-line case counter on stderr, only when stderr is a terminal."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.count, self.last, self.start = enabled, 0, 0.0, time.monotonic()
+
+    def tick(self) -> None:
+        self.count += 1
+        now = time.monotonic()
+        if self.enabled and now - self.last > 0.2:
+            self.last = now
+            rate = self.count / max(now - self.start, 1e-9)
+            click.echo(f"\r{self.count} case(s), {rate:,.0f}/s", err=True, nl=False)
+
+    def echo(self, line: str) -> None:
+        if self.enabled:
+            click.echo("\r\x1b[K", err=True, nl=False)
+        click.echo(line, err=True)
+
+    def done(self) -> None:
+        if self.enabled and self.count:
+            click.echo(f"\r\x1b[K{self.count} case(s) evaluated", err=True)

@@ -1,0 +1,130 @@
+"""`triage batch` at scale: formats, --check, --strict, --jobs and streaming."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from click.testing import CliRunner
+
+from conftest import ROOT
+from triage.cases import iter_cases
+from triage.cli import main
+from triage.runner import CHUNK, evaluate_stream
+
+CASES = str(ROOT / "cases")
+
+
+def invoke(*args, input=None):
+    return CliRunner().invoke(main, ["batch", *args], input=input)
+
+
+def test_default_format_off_a_terminal_is_jsonl():
+    result = invoke(CASES)
+    assert result.exit_code == 0
+    lines = result.stdout.splitlines()
+    assert len(lines) == 59 and all(json.loads(line)["id"] for line in lines)
+
+
+def test_table_has_a_row_per_case_and_counts():
+    result = invoke("--format", "table", CASES)
+    assert result.exit_code == 0
+    assert "core-saddle-numbness" in result.stdout
+    assert result.stdout.rstrip().splitlines()[-1].startswith("59 case(s): doctor ")
+
+
+def test_csv_has_a_header_and_a_row_per_case(tmp_path):
+    out = tmp_path / "out.csv"
+    result = invoke("--format", "csv", "-o", str(out), CASES)
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(out.read_text())))
+    assert len(rows) == 59
+    row = next(r for r in rows if r["id"] == "core-unsure-saddle")
+    assert (row["disposition"], row["timeframe"]) == ("doctor", "same_day")
+    assert row["fired"] == "ces-saddle-numbness unsure-emergency-sign"
+
+
+def test_the_corpus_passes_check():
+    result = invoke("--check", CASES)
+    assert result.exit_code == 0, result.stderr
+    assert "checked 59 case(s) with expectations: 59 ok, 0 failed" in result.stderr
+
+
+def test_check_reports_every_mismatch_and_exits_1(tmp_path):
+    (tmp_path / "wrong.yaml").write_text(
+        "id: wrong\nanswers: {fever: yes}\n"
+        "expect: {disposition: emergency, timeframe: now, fired: [major-trauma]}\n"
+    )
+    result = invoke("--check", "--format", "table", str(tmp_path))
+    assert result.exit_code == 1
+    err = result.stderr
+    assert "case 'wrong': disposition: expected emergency, got doctor" in err
+    assert "timeframe: expected now, got same_day" in err
+    assert "fired: expected ['major-trauma']" in err
+    assert "1 failed (3 mismatch(es))" in err
+
+
+def test_strict_turns_missing_answers_into_an_error(tmp_path):
+    (tmp_path / "partial.yaml").write_text("answers: {location: neck, severity: 3}\n")
+    relaxed = json.loads(invoke(str(tmp_path)).stdout)
+    assert relaxed["complete"] is False
+    result = invoke("--strict", str(tmp_path))
+    assert result.exit_code == 1
+    record = json.loads(result.stdout)
+    assert record["error"]["field"] == "answers.duration_weeks"
+    assert "strict" in record["error"]["message"]
+
+
+def test_jobs_give_the_same_records_in_the_same_order(tmp_path):
+    lines = []
+    for i in range(300):
+        if i % 37 == 0:
+            lines.append('{"answers": {"age": "old"}}')
+        else:
+            lines.append(
+                json.dumps(
+                    {
+                        "id": f"c{i}",
+                        "answers": {
+                            "severity": i % 11,
+                            "age": 10 + i % 70,
+                            "fever": ["no", "yes", "unsure"][i % 3],
+                        },
+                    }
+                )
+            )
+    data = "\n".join(lines) + "\n"
+    one = invoke("--jobs", "1", "-", input=data)
+    two = invoke("--jobs", "2", "-", input=data)
+    assert one.exit_code == two.exit_code == 1  # some invalid cases, still all records
+    assert one.stdout == two.stdout
+    assert len(one.stdout.splitlines()) == 300
+
+
+class CountingStream(io.StringIO):
+    """A stdin that counts how many lines were pulled from it."""
+
+    def __init__(self, lines: int):
+        super().__init__("".join('{"answers": {"severity": 3}}\n' for _ in range(lines)))
+        self.pulled = 0
+
+    def readline(self, *args):
+        self.pulled += 1
+        return super().readline(*args)
+
+
+def test_streaming_reads_lazily(triage):
+    stream = CountingStream(100_000)
+    records = evaluate_stream(iter_cases(["-"], triage.rulebase, stdin=stream), None, jobs=1)
+    first = [next(records) for _ in range(3)]
+    assert [r["disposition"] for _, r in first] == ["self_stretching"] * 3
+    assert stream.pulled <= 4  # nothing read ahead in one process
+
+
+def test_parallel_streaming_keeps_a_bounded_window(triage):
+    stream = CountingStream(100_000)
+    records = evaluate_stream(iter_cases(["-"], triage.rulebase, stdin=stream), None, jobs=2)
+    next(records)
+    assert stream.pulled <= 2 * 2 * CHUNK + 1  # at most 2 * jobs chunks in flight
+    records.close()
