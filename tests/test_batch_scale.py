@@ -7,8 +7,8 @@ import io
 import json
 
 from click.testing import CliRunner
-
 from conftest import ROOT
+
 from triage.cases import iter_cases
 from triage.cli import main
 from triage.runner import CHUNK, evaluate_stream
