@@ -1,0 +1,109 @@
+"""Benchmark `triage batch` end to end: JSON Lines in, JSON Lines out with the full audit trail.
+
+Generates N random valid cases from the bundled question catalogue, then runs the real command
+in a fresh process with one worker and with the default (one per CPU), and prints cases per
+second, the speed-up and the peak resident memory of any one process.
+
+    uv run python benchmarks/bench_batch.py                 # 10,000 cases
+    uv run python benchmarks/bench_batch.py -n 10000 -n 1000000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from triage.knowledge import load_rulebase
+
+
+def generate(path: Path, n: int, seed: int, missing: float) -> None:
+    """Write n random valid cases; each answer is left out with probability ``missing``."""
+    questions = list(load_rulebase().questions.values())
+    rng = random.Random(seed)
+    with path.open("w") as out:
+        for i in range(n):
+            answers = {}
+            for q in questions:
+                if rng.random() < missing:
+                    continue
+                if q.type == "yesno":
+                    answers[q.id] = rng.choice(["no"] * 12 + ["yes", "unsure"])
+                elif q.type == "choice":
+                    answers[q.id] = rng.choice(q.values)
+                elif q.type == "multi":
+                    answers[q.id] = [v for v in q.values if rng.random() < 0.12]
+                elif q.type == "integer":
+                    answers[q.id] = rng.randint(int(q.min), int(q.max))
+                else:
+                    answers[q.id] = round(rng.uniform(q.min, min(q.max, 30)), 1)
+            out.write(json.dumps({"id": f"b{i}", "answers": answers}) + "\n")
+
+
+def run(path: Path, jobs: int) -> tuple[float, float]:
+    """Seconds and peak RSS (MiB) of one `triage batch` run in a fresh measuring process."""
+    probe = (
+        "import resource, subprocess, sys, time\n"
+        "t = time.perf_counter()\n"
+        "subprocess.run(sys.argv[1:], check=True, stdout=subprocess.DEVNULL)\n"
+        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "triage",
+        "batch",
+        "--format",
+        "jsonl",
+        "--jobs",
+        str(jobs),
+        str(path),
+    ]
+    out = subprocess.run(
+        [sys.executable, "-c", probe, *cmd], check=True, capture_output=True, text=True
+    )
+    seconds, rss_kib = out.stdout.split()
+    return float(seconds), int(rss_kib) / 1024
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "-n", "--cases", type=int, action="append", help="cases to generate (repeatable)"
+    )
+    parser.add_argument(
+        "--missing", type=float, default=0.0, help="share of answers left out (default 0)"
+    )
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    cpus = os.cpu_count() or 1
+    print(
+        f"machine: {cpus} CPUs, Python {sys.version.split()[0]}; "
+        f"answers missing: {args.missing:.0%}"
+    )
+    print(f"{'cases':>9} {'jobs':>4} {'seconds':>8} {'cases/s':>8} {'speed-up':>8} {'peak MiB':>8}")
+    with tempfile.TemporaryDirectory() as tmp:
+        for n in args.cases or [10_000]:
+            path = Path(tmp) / f"cases-{n}.jsonl"
+            generate(path, n, args.seed, args.missing)
+            base = None
+            for jobs in (1, cpus):
+                seconds, rss = run(path, jobs)
+                rate = n / seconds
+                base = base or rate
+                print(
+                    f"{n:>9} {jobs:>4} {seconds:>8.1f} {rate:>8.0f} "
+                    f"{rate / base:>7.2f}x {rss:>8.0f}"
+                )
+                sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
