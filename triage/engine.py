@@ -21,11 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from experta import AS, NOT, OR, KnowledgeEngine, P, Rule
+from experta import AS, NOT, KnowledgeEngine, P, Rule
 
 from . import _compat  # noqa: F401  (must precede experta)
 from .conditions import Condition
-from .facts import Answer, Finding, Need, Trigger, Unknown, Verdict
+from .facts import Answers, Finding, Need, Trigger, Verdict
 from .knowledge import KRule, Outcome, RuleBase
 from .questions import Question
 
@@ -93,27 +93,21 @@ class TriageEngine:
 
     def __init__(self, rulebase: RuleBase):
         self.rulebase = rulebase
-        # Need rules start from an Unknown fact, so with every answer given none can fire:
-        # such cases run on the smaller network of conclusion rules alone.
+        # Need rules test for an unanswered question, so with every answer given none can
+        # fire: such cases run on the smaller network of conclusion rules alone.
         self._full = compile_rulebase(rulebase)()
         self._conclude = compile_rulebase(rulebase, with_needs=False)()
         self._order = sorted(rulebase.questions.values(), key=lambda q: q.order)
 
     def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
         """Run the rules over validated answers (unknown ids must already be rejected)."""
-        facts = []
-        for q in self._order:
-            value = answers.get(q.id)
-            if value is None:
-                facts.append(Unknown(q=q.id))
-            elif value != "no" and value != ():
-                facts.append(Answer(q=q.id, v=value))
+        slots = {q.id: answers.get(q.id) for q in self._order}
         ke = self._full if len(answers) < len(self._order) else self._conclude
         ke.reset()
         ke.answers = answers
         ke.firings = []
         ke.verdicts = []
-        ke.declare(*facts)
+        ke.declare(Answers(**slots))
         ke.run()
         needs: dict[str, list[str]] = {}
         for fact in ke.facts.values():
@@ -132,13 +126,19 @@ class TriageEngine:
 
 
 def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEngine]:
-    """Build the experta engine class for a rule base (do this once per process)."""
+    """Build the experta engine class for a rule base (do this once per process).
+
+    The answers are one ``Answers`` fact with a slot per question (``None`` when unanswered),
+    as a CLIPS template would hold them: a rule's answer conditions are field tests on that
+    one fact, so the network needs no joins between answers.
+    """
     softened = rb.softened_tiers
     top_rank = max(o.rank for o in rb.outcomes)
     attrs: dict[str, Any] = {}
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
-        lhs = [_definite(c, r.tier in softened) for c in r.conditions]
+        tests = {c.question: _definite_test(c, r.tier in softened) for c in _answer_conditions(r)}
+        lhs = ([Answers(**_fields(tests))] if tests else []) + _fact_patterns(r)
         attrs[f"rule_{r.order:03d}"] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
         salience -= 1
     # Need rules fire after every conclusion is in, most urgent rule first.
@@ -148,47 +148,59 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEng
         potential = (
             top_rank if r.disposition is None else rb.outcome(r.disposition, r.timeframe).rank
         )
-        for i, c in enumerate(r.conditions):
-            if c.kind != "answer" or c.question is None:
-                continue
-            others = [
-                _possible(o, r.tier in softened) for j, o in enumerate(r.conditions) if j != i
-            ]
-            gate = NOT(Verdict(rank=P(lambda rank, p=potential: rank >= p)))
-            attrs[f"need_{r.order:03d}_{i}"] = Rule(
-                Unknown(q=c.question), *others, gate, salience=salience
+        gate = NOT(Verdict(rank=P(lambda rank, p=potential: rank >= p)))
+        for c in _answer_conditions(r):
+            tests = {
+                o.question: _possible_test(o, r.tier in softened)
+                for o in _answer_conditions(r)
+                if o is not c
+            }
+            tests[c.question] = _is_unknown
+            attrs[f"need_{r.order:03d}_{c.question}"] = Rule(
+                Answers(**_fields(tests)), *_fact_patterns(r), gate, salience=salience
             )(_need_rhs(r, c.question, rb.questions[c.question].order))
             salience -= 1
     return type("CompiledTriageEngine", (KnowledgeEngine,), attrs)
 
 
-def _definite(c: Condition, accepts_unsure: bool) -> Any:
-    """The pattern for a condition that must hold now."""
-    if c.kind == "finding":
-        return Finding(name=c.name)
-    if c.kind == "no_finding":
-        return NOT(Finding(name=c.name))
-    if c.kind == "trigger_tier":
-        return AS.trigger << Trigger(tier=c.name)
-    if c.kind == "no_disposition":
-        return NOT(Verdict())
-    if c.test == "not_in":
-        return NOT(Answer(q=c.question, v=P(lambda v, c=c: not c.holds(v))))
-    test = c.holds
+def _answer_conditions(r: KRule) -> list[Condition]:
+    return [c for c in r.conditions if c.kind == "answer" and c.question]
+
+
+def _fields(tests: dict[str | None, Callable[[Any], bool]]) -> dict[str, Any]:
+    return {q: P(test) for q, test in tests.items() if q}
+
+
+def _fact_patterns(r: KRule) -> list[Any]:
+    """Patterns on derived facts: findings, softened triggers, and the absence of any verdict."""
+    out: list[Any] = []
+    for c in r.conditions:
+        if c.kind == "finding":
+            out.append(Finding(name=c.name))
+        elif c.kind == "no_finding":
+            out.append(NOT(Finding(name=c.name)))
+        elif c.kind == "trigger_tier":
+            out.append(AS.trigger << Trigger(tier=c.name))
+        elif c.kind == "no_disposition":
+            out.append(NOT(Verdict()))
+    return out
+
+
+def _definite_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
+    """The test for an answer condition that must hold now (an unanswered yes/no reads as no)."""
     if accepts_unsure and c.test in ("is", "in") and "yes" in c.values:
-        test = _or_unsure(c)
-    return Answer(q=c.question, v=P(test))
+        return lambda v: v == "unsure" or c.holds(v)
+    return c.holds
 
 
-def _or_unsure(c: Condition) -> Callable[[Any], bool]:
-    return lambda v: v == "unsure" or c.holds(v)
+def _possible_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
+    """The test for a condition that holds now or could once its question is answered."""
+    definite = _definite_test(c, accepts_unsure)
+    return lambda v: v is None or definite(v)
 
 
-def _possible(c: Condition, accepts_unsure: bool) -> Any:
-    """The pattern for a condition that holds now or could once its question is answered."""
-    if c.kind == "answer" and c.test != "not_in":
-        return OR(_definite(c, accepts_unsure), Unknown(q=c.question))
-    return _definite(c, accepts_unsure)
+def _is_unknown(value: Any) -> bool:
+    return value is None
 
 
 def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None]:

@@ -7,12 +7,8 @@ from experta import Fact
 from . import _compat  # noqa: F401  (must precede experta)
 
 
-class Answer(Fact):
-    """An informative answer: ``q`` the question id, ``v`` its value (``no`` is left out)."""
-
-
-class Unknown(Fact):
-    """A question with no answer yet."""
+class Answers(Fact):
+    """The case: one slot per question id, holding its answer or ``None`` when unanswered."""
 
 
 class Finding(Fact):
