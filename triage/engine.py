@@ -28,6 +28,7 @@ from .conditions import Condition
 from .facts import Answers, Finding, Need, Trigger, Verdict
 from .knowledge import KRule, Outcome, RuleBase
 from .questions import Question
+from .strategy import SalienceStrategy
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEng
     """
     softened = rb.softened_tiers
     top_rank = max(o.rank for o in rb.outcomes)
-    attrs: dict[str, Any] = {}
+    attrs: dict[str, Any] = {"__strategy__": SalienceStrategy}
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
         tests = {c.question: _definite_test(c, r.tier in softened) for c in _answer_conditions(r)}

@@ -1,0 +1,38 @@
+"""A conflict-resolution strategy for experta: salience first, then the newest facts.
+
+It orders activations exactly as experta's ``DepthStrategy`` does, but computes each key
+directly instead of through an ``lru_cache`` keyed on the activation, whose hashing and
+equality checks (every fact of every activation) were a fifth of the time of an evaluation.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from experta.abstract import Strategy
+
+
+def _key(activation: Any) -> tuple[int, list[int]]:
+    return (
+        activation.rule.salience,
+        sorted((f["__factid__"] for f in activation.facts), reverse=True),
+    )
+
+
+class SalienceStrategy(Strategy):
+    """Depth-first by salience, like DepthStrategy; deterministic for distinct saliences."""
+
+    def _update_agenda(self, agenda: Any, added: Any, removed: Any) -> None:
+        activations = agenda.activations
+        for act in removed:
+            act.key = _key(act)
+            i = bisect.bisect_left(activations, act)
+            while i < len(activations) and activations[i].key == act.key:
+                if activations[i] == act:
+                    del activations[i]
+                    break
+                i += 1
+        for act in added:
+            act.key = _key(act)
+            bisect.insort(activations, act)
