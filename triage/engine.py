@@ -135,7 +135,7 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEng
     """
     softened = rb.softened_tiers
     top_rank = max(o.rank for o in rb.outcomes)
-    attrs: dict[str, Any] = {"__strategy__": SalienceStrategy}
+    attrs: dict[str, Any] = {"__strategy__": SalienceStrategy, "get_deffacts": _cached_deffacts}
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
         tests = {c.question: _definite_test(c, r.tier in softened) for c in _answer_conditions(r)}
@@ -162,6 +162,14 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEng
             )(_need_rhs(r, c.question, rb.questions[c.question].order))
             salience -= 1
     return type("CompiledTriageEngine", (KnowledgeEngine,), attrs)
+
+
+def _cached_deffacts(engine: KnowledgeEngine) -> list[Any]:
+    """experta finds DefFacts by scanning every class member on each reset(); do it once."""
+    cached = engine.__dict__.get("_deffacts")
+    if cached is None:
+        cached = engine._deffacts = KnowledgeEngine.get_deffacts(engine)
+    return cached
 
 
 def _answer_conditions(r: KRule) -> list[Condition]:
