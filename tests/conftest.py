@@ -12,6 +12,15 @@ from triage.service import Triage
 
 ROOT = Path(__file__).resolve().parent.parent
 
+# A calm case: a mild, recent lower-back ache in an adult, with nothing else answered.
+CALM = {
+    "age": 34,
+    "location": "lower_back",
+    "severity": 3,
+    "duration_weeks": 1,
+    "sensations": ["ache"],
+}
+
 
 @pytest.fixture(scope="session")
 def triage() -> Triage:

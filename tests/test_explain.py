@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CALM
 
 from triage.cases import Case
 from triage.cli import main
@@ -17,13 +18,6 @@ from triage.lint import CORE_QUESTIONS
 from triage.service import Triage
 
 NO_FLAGS = {q: "no" for q, (kind, _) in CORE_QUESTIONS.items() if kind == "yesno"}
-CALM = {
-    "age": 34,
-    "location": "lower_back",
-    "severity": 3,
-    "duration_weeks": 1,
-    "sensations": ["ache"],
-}
 
 
 def answers(**changes):

@@ -10,20 +10,11 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import CALM, ROOT
 
 from triage.cli import main
 from triage.knowledge import bundled_rules_dir
 from triage.lint import CORE_QUESTIONS, lint
-
-ROOT = Path(__file__).resolve().parent.parent
-
-CALM = {
-    "age": 34,
-    "location": "lower_back",
-    "severity": 3,
-    "duration_weeks": 1,
-    "sensations": ["ache"],
-}
 
 
 def run(*args: str):

@@ -84,22 +84,10 @@ def ask(
         interrupted = isinstance(exc, KeyboardInterrupt) or (
             isinstance(exc, click.exceptions.Abort) and not _stdin_at_eof()
         )
-        _save(save_file, interview, case_id, note, None)
-        click.echo(
-            "\nInterview stopped"
-            + (f"; answers so far saved to {save_file}" if save_file else "")
-            + ".",
-            err=True,
-        )
+        _stop(save_file, interview, case_id, note, "\nInterview stopped")
         sys.exit(EXIT_INTERRUPTED if interrupted else EXIT_NO_RESULT)
     except _Quit:
-        _save(save_file, interview, case_id, note, None)
-        click.echo(
-            "Interview ended without a result"
-            + (f"; answers saved to {save_file}" if save_file else "")
-            + ".",
-            err=True,
-        )
+        _stop(save_file, interview, case_id, note, "Interview ended without a result")
         sys.exit(EXIT_NO_RESULT)
     record = build_result(
         ev,
@@ -114,6 +102,15 @@ def ask(
         append_decision(audit_log, record, command="ask")
     click.echo("")
     click.echo(render_result(record, explain=explain), color=color)
+
+
+def _stop(
+    save_file: str | None, interview: Interview, case_id: str, note: str | None, why: str
+) -> None:
+    """Leave without a result, saving the answers given so far first: nothing typed is lost."""
+    _save(save_file, interview, case_id, note, None)
+    saved = f"; answers so far saved to {save_file}" if save_file else ""
+    click.echo(f"{why}{saved}.", err=True)
 
 
 class _Quit(Exception):
