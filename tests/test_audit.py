@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CALM
 
 from triage import __version__
 from triage.audit import AuditLog, append_decision, decision_record, read_log
@@ -21,14 +22,6 @@ from triage.cli import main
 from triage.knowledge import bundled_rules_dir
 
 ROOT = Path(__file__).resolve().parent.parent
-
-CALM = {
-    "age": 34,
-    "location": "lower_back",
-    "severity": 3,
-    "duration_weeks": 1,
-    "sensations": ("ache",),
-}
 
 
 def run(*args: str):
