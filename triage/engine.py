@@ -23,7 +23,6 @@ from typing import Any
 
 from experta import AS, NOT, KnowledgeEngine, P, Rule
 
-from . import _compat  # noqa: F401  (must precede experta)
 from .conditions import Condition
 from .facts import Answers, Finding, Need, Trigger, Verdict
 from .knowledge import KRule, Outcome, RuleBase
@@ -99,6 +98,7 @@ class TriageEngine:
         self._full = compile_rulebase(rulebase)()
         self._conclude = compile_rulebase(rulebase, with_needs=False)()
         self._order = sorted(rulebase.questions.values(), key=lambda q: q.order)
+        self._rule_order = {r.id: r.order for r in rulebase.rules}
 
     def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
         """Run the rules over validated answers (unknown ids must already be rejected)."""
@@ -114,9 +114,8 @@ class TriageEngine:
         for fact in ke.facts.values():
             if isinstance(fact, Need):
                 needs.setdefault(fact["q"], []).append(fact["rule"])
-        ordered = {r.id: r.order for r in self.rulebase.rules}
         for rules in needs.values():
-            rules.sort(key=ordered.__getitem__)
+            rules.sort(key=self._rule_order.__getitem__)
         return Evaluation(
             answers={q.id: answers[q.id] for q in self._order if q.id in answers},
             firings=list(ke.firings),

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from experta import Fact
 
-from . import _compat  # noqa: F401  (must precede experta)
 
 
 class Answers(Fact):
