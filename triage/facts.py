@@ -5,7 +5,6 @@ from __future__ import annotations
 from experta import Fact
 
 
-
 class Answers(Fact):
     """The case: one slot per question id, holding its answer or ``None`` when unanswered."""
 
