@@ -1,0 +1,137 @@
+"""Regenerate the example blocks of README.md from real runs, so the README cannot drift.
+
+Each block sits between ``<!-- example: NAME -->`` and ``<!-- /example -->``. Run with no
+argument to rewrite README.md; ``--check`` exits 1 if it is out of date (a test does this).
+
+    uv run python scripts/readme_examples.py
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import sys
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from triage.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+README = ROOT / "README.md"
+BLOCK = re.compile(r"(<!-- example: (\S+) -->\n)(.*?)(<!-- /example -->)", re.S)
+
+
+def run(args: list[str], input: str | None = None, cwd: Path = ROOT) -> str:
+    old = Path.cwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(main, args, input=input, env={"NO_COLOR": "1"})
+    finally:
+        os.chdir(old)
+    return result.output.rstrip("\n")
+
+
+def console(command: str, output: str) -> str:
+    return f"```console\n$ {command}\n{output}\n```\n"
+
+
+def elide(text: str, head: int, tail: int = 0) -> str:
+    lines = text.splitlines()
+    if len(lines) <= head + tail:
+        return text
+    return "\n".join([*lines[:head], "...", *(lines[-tail:] if tail else [])])
+
+
+def ask_transcript() -> str:
+    """A real interview through a pseudo-terminal, typed answers included."""
+    import pexpect
+
+    out = io.StringIO()
+    child = pexpect.spawn(
+        sys.executable,
+        ["-m", "triage", "ask"],
+        cwd=str(ROOT),
+        encoding="utf-8",
+        timeout=30,
+        env={**os.environ, "NO_COLOR": "1"},
+        dimensions=(60, 100),
+    )
+    child.logfile_read = out
+    for pattern, text in [
+        ("mainly", "3"),
+        ("How bad", "7"),
+        ("weeks", "2"),
+        ("feel like", "radiating tingling"),
+        ("How old", "52"),
+        ("genitals", "why"),
+        ("Source", "n"),
+        ("bladder", "y"),
+    ]:
+        child.expect(pattern)
+        child.expect("> ")
+        child.sendline(text)
+    child.expect(pexpect.EOF)
+    text = out.getvalue().replace("\r", "").strip("\n")
+    return console(
+        "uv run triage ask", text[: text.index("Cautions")].rstrip() + "\n\nCautions\n  ..."
+    )
+
+
+def check_wrong() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        case = "id: wrong\nanswers: {fever: yes}\nexpect: {disposition: emergency}\n"
+        Path(tmp, "wrong.yaml").write_text(case)
+        out = run(["batch", "--check", "--format", "table", "wrong.yaml"], cwd=Path(tmp))
+    return console("cat wrong.yaml", case.rstrip()) + console(
+        "uv run triage batch --check --format table wrong.yaml", out
+    )
+
+
+EXAMPLES: dict[str, Callable[[], str]] = {
+    "ask": ask_transcript,
+    "batch-csv": lambda: console(
+        "uv run triage batch --format csv cases/core/unsure-saddle.yaml",
+        run(["batch", "--format", "csv", "cases/core/unsure-saddle.yaml"]),
+    ),
+    "explain": lambda: console(
+        "uv run triage explain cases/core/minor-fall-age-65.yaml",
+        elide(run(["explain", "cases/core/minor-fall-age-65.yaml"]), 22),
+    ),
+    "check-corpus": lambda: console(
+        "uv run triage batch --check --format table cases/",
+        elide(run(["batch", "--check", "--format", "table", "cases/"]), 3, 3),
+    ),
+    "check-wrong": check_wrong,
+    "rules-check": lambda: console("uv run triage rules check", run(["rules", "check"])),
+    "stdin-error": lambda: console(
+        """printf '{"answers": {"age": 200}}\\n' | uv run triage batch -""",
+        run(["batch", "-"], input='{"answers": {"age": 200}}\n'),
+    ),
+}
+
+
+def render(text: str) -> str:
+    def fill(m: re.Match[str]) -> str:
+        return m.group(1) + EXAMPLES[m.group(2)]() + m.group(4)
+
+    return BLOCK.sub(fill, text)
+
+
+def main_() -> int:
+    old = README.read_text()
+    new = render(old)
+    if "--check" in sys.argv:
+        if new != old:
+            print("README.md examples are out of date: run scripts/readme_examples.py")
+            return 1
+        return 0
+    README.write_text(new)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main_())
