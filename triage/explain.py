@@ -124,16 +124,19 @@ def replay_interview(triage: Triage, answers: dict[str, Any]) -> list[Step]:
             skipped.add(qid)
 
 
-def _why(step: Step, rb: RuleBase) -> dict[str, Any]:
-    """MYCIN's WHY for one step: the rule being tried, what is known, what this answer settles."""
-    rule = rb.rule(step.needed_by[0])
+def why_detail(ev: Evaluation, question: str, rule_id: str, rb: RuleBase) -> dict[str, Any]:
+    """MYCIN's WHY for one question: the rule being tried, what is known, what the answer settles.
+
+    Shared by `triage explain` and the interview's `why` command.
+    """
+    rule = rb.rule(rule_id)
     known, open_, settles = [], [], ""
     for c in rule.conditions:
-        if c.kind == "answer" and c.question == step.question:
+        if c.kind == "answer" and c.question == question:
             settles = c.words(rb.questions)
             continue
-        status, actual = condition_status(c, rule, step.ev, rb)
-        if c.kind == "answer" and c.question not in step.ev.answers:
+        status, actual = condition_status(c, rule, ev, rb)
+        if c.kind == "answer" and c.question not in ev.answers:
             open_.append(c.words(rb.questions))
         elif status != FAILS:
             known.append(status_words(c, status, actual, rb))
@@ -235,7 +238,7 @@ def explain_case(triage: Triage, case: Case, why_not_target: str | None = None) 
                 "prompt": q.prompt,
                 "why": q.why,
                 "needed_by": s.needed_by,
-                "detail": _why(s, rb),
+                "detail": why_detail(s.ev, s.question, s.needed_by[0], rb),
                 "answered": s.answered,
                 "answer": jsonable(s.answer),
             }

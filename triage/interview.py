@@ -12,7 +12,8 @@ from typing import Any
 
 from .engine import Evaluation
 from .errors import AnswerError
-from .knowledge import KRule
+from .explain import why_detail
+from .knowledge import KRule, RuleBase
 from .questions import Question
 from .service import Triage
 
@@ -118,21 +119,18 @@ def _pick(question: Question, parts: list[str]) -> list[str]:
 
 
 def why(ev: Evaluation, question: Question, triage: Triage) -> list[str]:
-    """MYCIN's WHY: the goal being pursued and the rule waiting on this answer."""
+    """MYCIN's WHY: the goal being pursued and the rules waiting on this answer."""
     rb = triage.rulebase
     lines = [f"Why this question: {question.why}"]
     for rid in ev.needs.get(question.id, [])[:3]:
+        detail = why_detail(ev, question.id, rid, rb)
         rule = rb.rule(rid)
         lines.append(f"Rule {rule.id}: {rule.title}.")
-        known = [
-            c.words()
-            for c in rule.conditions
-            if c.question in ev.answers and c.question != question.id
-        ]
-        if known:
-            lines.append("  Already known: " + "; ".join(known) + ".")
-        needed = [c.words() for c in rule.conditions if c.question == question.id]
-        lines.append("  This answer settles: " + "; ".join(needed) + ".")
+        if detail["established"]:
+            lines.append("  Already known: " + "; ".join(detail["established"]) + ".")
+        lines.append(f"  This answer settles: {detail['settles']}.")
+        if detail["still_open"]:
+            lines.append("  Still to settle: " + "; ".join(detail["still_open"]) + ".")
         lines.append("  If it holds, it would conclude: " + _conclusion(rule, rb) + ".")
         lines.append(
             "  Source: " + "; ".join(rb.sources[s]["citation"] for s in rule.sources) + "."
@@ -140,7 +138,8 @@ def why(ev: Evaluation, question: Question, triage: Triage) -> list[str]:
     return lines
 
 
-def _conclusion(rule: KRule, rb: Any) -> str:
+def _conclusion(rule: KRule, rb: RuleBase) -> str:
+    """The conclusion as a person reads it: the outcome's label, or the caution itself."""
     if rule.disposition:
         return rb.outcome(rule.disposition, rule.timeframe).label
     return f"a caution ({rule.caution})" if rule.caution else f"the finding {rule.finding}"

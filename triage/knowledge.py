@@ -342,7 +342,7 @@ def _load_rules(
                 file, "unknown field", item=item, field="then." + sorted(unknown)[0]
             )
         disposition, timeframe = then.get("disposition"), then.get("timeframe")
-        if tier in SPECIAL_TIERS and tier == "caution":
+        if tier == "caution":
             if disposition is not None:
                 raise RuleBaseError(
                     file,

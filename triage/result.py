@@ -20,6 +20,7 @@ def build_result(
 ) -> dict[str, Any]:
     """The result record of case-format.md, with the plan, cautions and the audit trail."""
     outcome = ev.outcome
+    reasons = _reasons(ev, rb)
     record: dict[str, Any] = {"id": case_id, "source": source}
     if note is not None:
         record["note"] = note
@@ -28,12 +29,12 @@ def build_result(
             "disposition": outcome.disposition,
             "timeframe": outcome.timeframe,
             "label": outcome.label,
-            "reasons": _reasons(ev, rb),
+            "reasons": reasons,
             "fired": ev.fired,
             "unanswered": ev.unanswered,
             "complete": not ev.unanswered,
             "unsure": ev.unsure_answers,
-            "plan": build_plan(ev, rb),
+            "plan": build_plan(ev, rb, reasons),
             "cautions": _cautions(ev, rb),
             "safety_net": [item["text"] for item in rb.plans.get("safety_net", [])],
             "disclaimer": (rb.plans.get("disclaimer") or {}).get("text", ""),
@@ -97,8 +98,8 @@ def _trail(ev: Evaluation, rb: RuleBase) -> list[dict[str, Any]]:
     return trail
 
 
-def build_plan(ev: Evaluation, rb: RuleBase) -> dict[str, Any]:
-    """The plan for the winning disposition, drawn from plans.yaml."""
+def build_plan(ev: Evaluation, rb: RuleBase, reasons: list[dict[str, Any]]) -> dict[str, Any]:
+    """The plan for the winning disposition, drawn from plans.yaml (``reasons`` as built)."""
     plans = rb.plans
     outcome = ev.outcome
     location = ev.answers.get("location")
@@ -111,7 +112,7 @@ def build_plan(ev: Evaluation, rb: RuleBase) -> dict[str, Any]:
         plan["doctor"] = {
             "when": doctor.get(outcome.timeframe or "soon"),
             "tell_them": doctor.get("tell_them"),
-            "findings": [r["title"] for r in _reasons(ev, rb) if r["disposition"] == "doctor"],
+            "findings": [r["title"] for r in reasons if r["disposition"] == "doctor"],
         }
     elif outcome.disposition == "physical_therapist":
         plan["physical_therapist"] = plans.get("physical_therapist", {})
