@@ -19,15 +19,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
-from experta import AS, NOT, KnowledgeEngine, P, Rule
+from experta import AS, NOT, Fact, KnowledgeEngine, P, Rule
+from experta.agenda import Agenda
+from experta.factlist import FactList
+from experta.utils import freeze
 
 from .conditions import Condition
 from .facts import Answers, Finding, Need, Trigger, Verdict
 from .knowledge import KRule, Outcome, RuleBase
+from .matcher import LeanReteMatcher
 from .questions import Question
 from .strategy import SalienceStrategy
+
+_IMMUTABLE = frozenset({str, int, float, bool})
 
 
 @dataclass(frozen=True)
@@ -102,13 +109,23 @@ class TriageEngine:
 
     def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
         """Run the rules over validated answers (unknown ids must already be rejected)."""
-        slots = {q.id: answers.get(q.id) for q in self._order}
+        case = Answers()
+        # Most answers are strings, numbers or None, already immutable: only the rest go
+        # through experta's freeze(), which Fact.__setitem__ would call on every value.
+        dict.update(
+            case,
+            {
+                q.id: v if v is None or type(v) in _IMMUTABLE else freeze(v)
+                for q in self._order
+                for v in (answers.get(q.id),)
+            },
+        )
         ke = self._full if len(answers) < len(self._order) else self._conclude
-        ke.reset()
         ke.answers = answers
         ke.firings = []
         ke.verdicts = []
-        ke.declare(Answers(**slots))
+        ke.top_rank = None
+        ke.start(case)
         ke.run()
         needs: dict[str, list[str]] = {}
         for fact in ke.facts.values():
@@ -125,6 +142,54 @@ class TriageEngine:
         )
 
 
+class _Engine(KnowledgeEngine):
+    """What every compiled rule base shares: matcher, strategy, and the per-case entry points."""
+
+    __matcher__ = LeanReteMatcher
+    __strategy__ = SalienceStrategy
+
+    answers: Mapping[str, Any]
+    firings: list[Firing]
+    verdicts: list[VerdictInfo]
+    top_rank: int | None
+
+    def get_deffacts(self) -> list[Any]:
+        """experta finds DefFacts by scanning every class member on each reset(); do it once."""
+        cached = self.__dict__.get("_deffacts")
+        if cached is None:
+            cached = self._deffacts = super().get_deffacts()
+        return cached
+
+    def start(self, *facts: Fact) -> None:
+        """``reset()`` then ``declare(*facts)``, with the network matched once for both.
+
+        The agenda comes out the same: the strategy orders activations totally, whichever
+        pass produced them.
+        """
+        self.agenda = Agenda()
+        self.facts = FactList()
+        self.matcher.reset()
+        for fact in chain.from_iterable(deffacts() for deffacts in self.get_deffacts()):
+            self.facts.declare(fact)
+        for fact in facts:
+            self.facts.declare(fact)
+        added, removed = self.get_activations()
+        self.strategy.update_agenda(self.agenda, added, removed)
+        self.running = False
+
+    def conclude(self, info: VerdictInfo) -> None:
+        """Record a disposition; declare a Verdict only when it is more urgent than any so far.
+
+        Every pattern on Verdict facts is "none at all" or "none with rank >= p", which a
+        Verdict of rank r can only change if r exceeds the most urgent one declared already.
+        """
+        self.verdicts.append(info)
+        rank = info.outcome.rank
+        if self.top_rank is None or rank > self.top_rank:
+            self.top_rank = rank
+            self.declare(Verdict(rule=info.rule, rank=rank, via=info.via or ""))
+
+
 def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEngine]:
     """Build the experta engine class for a rule base (do this once per process).
 
@@ -134,7 +199,7 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEng
     """
     softened = rb.softened_tiers
     top_rank = max(o.rank for o in rb.outcomes)
-    attrs: dict[str, Any] = {"__strategy__": SalienceStrategy, "get_deffacts": _cached_deffacts}
+    attrs: dict[str, Any] = {}
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
         tests = {c.question: _definite_test(c, r.tier in softened) for c in _answer_conditions(r)}
@@ -160,15 +225,7 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEng
                 Answers(**_fields(tests)), *_fact_patterns(r), gate, salience=salience
             )(_need_rhs(r, c.question, rb.questions[c.question].order))
             salience -= 1
-    return type("CompiledTriageEngine", (KnowledgeEngine,), attrs)
-
-
-def _cached_deffacts(engine: KnowledgeEngine) -> list[Any]:
-    """experta finds DefFacts by scanning every class member on each reset(); do it once."""
-    cached = engine.__dict__.get("_deffacts")
-    if cached is None:
-        cached = engine._deffacts = KnowledgeEngine.get_deffacts(engine)
-    return cached
+    return type("CompiledTriageEngine", (_Engine,), attrs)
 
 
 def _answer_conditions(r: KRule) -> list[Condition]:
@@ -220,13 +277,12 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
         if c.kind == "answer" and c.test in ("is", "in") and "unsure" not in c.values
     ]
 
-    def fire(engine: KnowledgeEngine, trigger: Any = None, **_: Any) -> None:
+    def fire(engine: _Engine, trigger: Any = None, **_: Any) -> None:
         answers = engine.answers
         if trigger is not None:  # a resolution rule softening a trigger
             outcome = rb.outcome(r.disposition, r.timeframe)
             unsure = tuple(trigger["unsure"])
-            engine.verdicts.append(VerdictInfo(trigger["rule"], outcome, via=r.id, unsure=unsure))
-            engine.declare(Verdict(rule=trigger["rule"], rank=outcome.rank, via=r.id))
+            engine.conclude(VerdictInfo(trigger["rule"], outcome, via=r.id, unsure=unsure))
             engine.firings.append(
                 Firing(
                     r,
@@ -251,8 +307,7 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
                 concluded["trigger"] = f"{r.tier} (unsure: {', '.join(unsure)})"
             else:
                 outcome = rb.outcome(r.disposition, r.timeframe)
-                engine.verdicts.append(VerdictInfo(r.id, outcome))
-                engine.declare(Verdict(rule=r.id, rank=outcome.rank, via=""))
+                engine.conclude(VerdictInfo(r.id, outcome))
                 concluded.update(_concluded(outcome))
         engine.firings.append(Firing(r, matched, unsure, concluded))
 
@@ -266,7 +321,7 @@ def _concluded(outcome: Outcome) -> dict[str, Any]:
 
 
 def _need_rhs(r: KRule, question: str, order: int) -> Callable[..., None]:
-    def need(engine: KnowledgeEngine, **_: Any) -> None:
+    def need(engine: _Engine, **_: Any) -> None:
         engine.declare(Need(q=question, rule=r.id, order=order))
 
     need.__name__ = f"need:{r.id}:{question}"
