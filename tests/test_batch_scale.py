@@ -11,7 +11,7 @@ from conftest import ROOT
 
 from triage.cases import iter_cases
 from triage.cli import main
-from triage.runner import CHUNK, evaluate_stream
+from triage.runner import MAX_IN_FLIGHT, chunk_size, evaluate_stream
 
 CASES = str(ROOT / "cases")
 
@@ -125,7 +125,7 @@ def test_streaming_reads_lazily(triage):
     stream = CountingStream(100_000)
     records = evaluate_stream(iter_cases(["-"], triage.rulebase, stdin=stream), None, jobs=1)
     first = [next(records) for _ in range(3)]
-    assert [r["disposition"] for _, r in first] == ["self_stretching"] * 3
+    assert [done.record["disposition"] for done in first] == ["self_stretching"] * 3
     assert stream.pulled <= 4  # nothing read ahead in one process
 
 
@@ -133,5 +133,10 @@ def test_parallel_streaming_keeps_a_bounded_window(triage):
     stream = CountingStream(100_000)
     records = evaluate_stream(iter_cases(["-"], triage.rulebase, stdin=stream), None, jobs=2)
     next(records)
-    assert stream.pulled <= 2 * 2 * CHUNK + 1  # at most 2 * jobs chunks in flight
+    assert stream.pulled <= 2 * 2 * chunk_size(2) + 1  # at most 2 * jobs chunks in flight
     records.close()
+
+
+def test_read_ahead_is_bounded_whatever_the_number_of_jobs():
+    for jobs in (1, 2, 8, 64, 256):
+        assert 1 <= 2 * jobs * chunk_size(jobs) <= max(MAX_IN_FLIGHT, 2 * jobs)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, NamedTuple
 
 import yaml
 
@@ -89,16 +89,59 @@ def expand_paths(paths: Iterable[str]) -> Iterator[str]:
             yield p
 
 
-def iter_cases(
-    paths: Iterable[str], rb: RuleBase, stdin: IO[str] | None = None
-) -> Iterator[Case | CaseError]:
-    """Every case of every path, validated against the rule base, in input order."""
+class JsonLine(NamedTuple):
+    """One line of a JSON Lines input, not parsed yet (a batch worker parses it)."""
+
+    lineno: int
+    text: str
+
+
+class RawCase(NamedTuple):
+    """A case as read from its file, not yet validated: its source, default id and content."""
+
+    source: str
+    id: str
+    raw: Any  # the parsed document, or a JsonLine still to parse
+
+
+def iter_raw_cases(
+    paths: Iterable[str], stdin: IO[str] | None = None, parse: bool = True
+) -> Iterator[RawCase | CaseError]:
+    """Every case of every path as read, in input order; validation can then run elsewhere.
+
+    With ``parse=False``, JSON Lines come as ``JsonLine`` text for ``parse_raw`` to parse.
+    """
     for path in expand_paths(paths):
         for source, case_id, raw in _iter_raw(path, stdin):
             if isinstance(raw, CaseError):
                 yield raw
             else:
-                yield validate_case(raw, rb, source=source, default_id=case_id)
+                item = RawCase(source, case_id, raw)
+                yield parse_raw(item) if parse else item
+
+
+def parse_raw(item: RawCase) -> RawCase | CaseError:
+    """Parse a case still held as a JSON Lines line; any other case is returned as it is."""
+    if not isinstance(item.raw, JsonLine):
+        return item
+    lineno, text = item.raw
+    try:
+        return item._replace(raw=json.loads(text))
+    except RecursionError:
+        return CaseError(item.id, item.source, f"line {lineno}: nested too deeply")
+    except ValueError as exc:
+        return CaseError(item.id, item.source, f"line {lineno}: invalid JSON: {exc}")
+
+
+def iter_cases(
+    paths: Iterable[str], rb: RuleBase, stdin: IO[str] | None = None
+) -> Iterator[Case | CaseError]:
+    """Every case of every path, validated against the rule base, in input order."""
+    for item in iter_raw_cases(paths, stdin):
+        if isinstance(item, CaseError):
+            yield item
+        else:
+            yield validate_case(item.raw, rb, source=item.source, default_id=item.id)
 
 
 def _iter_raw(path: str, stdin: IO[str] | None) -> Iterator[tuple[str, str, Any]]:
@@ -186,15 +229,7 @@ def _iter_jsonl(fh: IO[str], source: str, stem: str) -> Iterator[tuple[str, str,
             continue
         if not line.strip():
             continue
-        try:
-            raw = json.loads(line)
-        except RecursionError:
-            yield source, case_id, CaseError(case_id, source, f"line {lineno}: nested too deeply")
-            continue
-        except ValueError as exc:
-            yield source, case_id, CaseError(case_id, source, f"line {lineno}: invalid JSON: {exc}")
-            continue
-        yield source, case_id, raw
+        yield source, case_id, JsonLine(lineno, line)
 
 
 def _parse_message(exc: Exception) -> str:

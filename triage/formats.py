@@ -1,6 +1,9 @@
 """Writers for batch records: JSON Lines, a JSON array, CSV and a table for people.
 
-Each writer streams: it writes a record as soon as it gets it, so memory does not grow.
+Each writer streams: it writes a record as soon as it gets it, so memory does not grow. A
+writer's ``encode`` (when it has one) turns a whole record into its text; batch workers call
+it, so the JSON is built where the record is, and only the text and the few fields the writer
+``reads`` travel back to the writing process.
 """
 
 from __future__ import annotations
@@ -8,7 +11,8 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
-from typing import IO, Any
+from collections.abc import Callable
+from typing import IO, Any, ClassVar
 
 FORMATS = ("table", "jsonl", "json", "csv")
 CSV_COLUMNS = (
@@ -24,13 +28,21 @@ CSV_COLUMNS = (
 )
 
 
+def to_json(record: dict[str, Any]) -> str:
+    """A record as one line of JSON (UTF-8 kept as is)."""
+    return json.dumps(record, ensure_ascii=False)
+
+
 class Writer:
-    """Base writer: ``write`` each record, then ``close``."""
+    """Base writer: ``write`` each record (with its ``encode``d text, if any), then ``close``."""
+
+    encode: ClassVar[Callable[[dict[str, Any]], str] | None] = None
+    reads: ClassVar[frozenset[str]] = frozenset(CSV_COLUMNS)  # the record fields write() uses
 
     def __init__(self, out: IO[str]):
         self.out = out
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: dict[str, Any], text: str | None = None) -> None:
         raise NotImplementedError
 
     def close(self) -> None:
@@ -38,20 +50,25 @@ class Writer:
 
 
 class JsonLinesWriter(Writer):
-    def write(self, record: dict[str, Any]) -> None:
-        self.out.write(json.dumps(record, ensure_ascii=False) + "\n")
+    encode = staticmethod(to_json)
+    reads = frozenset()
+
+    def write(self, record: dict[str, Any], text: str | None = None) -> None:
+        self.out.write((text if text is not None else to_json(record)) + "\n")
 
 
 class JsonArrayWriter(Writer):
+    encode = staticmethod(to_json)
+    reads = frozenset()
+
     def __init__(self, out: IO[str]):
         super().__init__(out)
         self.count = 0
         out.write("[")
 
-    def write(self, record: dict[str, Any]) -> None:
-        self.out.write(
-            ("\n" if self.count == 0 else ",\n") + json.dumps(record, ensure_ascii=False)
-        )
+    def write(self, record: dict[str, Any], text: str | None = None) -> None:
+        text = text if text is not None else to_json(record)
+        self.out.write(("\n" if self.count == 0 else ",\n") + text)
         self.count += 1
 
     def close(self) -> None:
@@ -65,7 +82,7 @@ class CsvWriter(Writer):
         self.csv = csv.writer(out)
         self.csv.writerow(CSV_COLUMNS)
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: dict[str, Any], text: str | None = None) -> None:
         error = record.get("error")
         self.csv.writerow(
             [
@@ -90,7 +107,7 @@ class TableWriter(Writer):
         self.counts: Counter[str] = Counter()
         out.write(f"{'id':<36} {'disposition':<19} {'timeframe':<9} main reason\n")
 
-    def write(self, record: dict[str, Any]) -> None:
+    def write(self, record: dict[str, Any], text: str | None = None) -> None:
         if "error" in record:
             self.counts["error"] += 1
             row = ("ERROR", "", record["error"]["message"])

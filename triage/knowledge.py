@@ -157,9 +157,13 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     )
 
 
+# libyaml's safe loader when PyYAML has it (its wheels do): the same documents, four times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _parse_yaml(path: Path, data: bytes) -> Any:
     try:
-        return yaml.safe_load(data.decode("utf-8"))
+        return yaml.load(data.decode("utf-8"), Loader=_SAFE_LOADER)
     except UnicodeDecodeError:
         raise RuleBaseError(str(path), "not UTF-8 text") from None
     except yaml.YAMLError as exc:

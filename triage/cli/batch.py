@@ -10,10 +10,9 @@ from typing import IO, Any
 import click
 
 from ..audit import AuditLog, decision_record
-from ..cases import Case, CaseError, iter_cases
+from ..cases import iter_raw_cases
 from ..formats import FORMATS, make_writer
 from ..runner import evaluate_stream
-from ..service import check_expectation
 from .audit import audit_log_option
 from .common import UsageFailure, load_triage, rules_option
 
@@ -67,7 +66,7 @@ def batch(
     Exit status: 0 every case evaluated (and, with --check, as expected); 1 some case was
     invalid, or a --check mismatch; 2 bad usage or a broken rule base.
     """
-    triage = load_triage(rules_dir)
+    load_triage(rules_dir)  # a broken rule base stops here, before any case is read
     fmt = fmt or ("table" if output.isatty() else "jsonl")
     jobs = jobs or os.cpu_count() or 1
     try:
@@ -78,24 +77,27 @@ def batch(
     # A counter on stderr only when a person watches it and the records go elsewhere.
     progress = _Progress(enabled=sys.stderr.isatty() and not output.isatty())
     errors = mismatches = checked = failed = 0
-    items = iter_cases(paths, triage.rulebase, stdin=sys.stdin)
-    for item, record in evaluate_stream(items, rules_dir, jobs=jobs, strict=strict):
-        writer.write(record)
+    items = iter_raw_cases(paths, stdin=sys.stdin, parse=False)
+    # Workers encode each record; only what the writer reads comes back, unless the audit log
+    # needs the whole record.
+    keep = None if log is not None else writer.reads
+    for done in evaluate_stream(
+        items, rules_dir, jobs=jobs, strict=strict, check=check, encode=writer.encode, keep=keep
+    ):
+        writer.write(done.record, done.text)
         progress.tick()
-        if "error" in record:
+        if done.error is not None:
             errors += 1
-            line = item.line() if isinstance(item, CaseError) else _error_line(record)
-            progress.echo(f"error: {line}")
+            progress.echo(f"error: {done.error}")
             continue
         if log is not None:
-            log.append(decision_record(record, command="batch"))
-        if check and isinstance(item, Case) and item.expect:
+            log.append(decision_record(done.record, command="batch"))
+        if done.checked:
             checked += 1
-            problems = check_expectation(item, record)
-            failed += bool(problems)
-            mismatches += len(problems)
-            for problem in problems:
-                progress.echo(_mismatch_line(item, problem))
+            failed += bool(done.problems)
+            mismatches += len(done.problems)
+            for problem in done.problems:
+                progress.echo(_mismatch_line(done.record, problem))
     writer.close()
     progress.done()
     if log is not None:
@@ -112,15 +114,9 @@ def batch(
         sys.exit(1)
 
 
-def _error_line(record: dict[str, Any]) -> str:
-    err = record["error"]
-    field = f": {err['field']}" if err.get("field") else ""
-    return f"{record['source']}: case '{record['id']}'{field}: {err['message']}"
-
-
-def _mismatch_line(case: Case, problem: dict[str, Any]) -> str:
+def _mismatch_line(record: dict[str, Any], problem: dict[str, Any]) -> str:
     return (
-        f"mismatch: {case.source}: case '{case.id}': {problem['field']}: "
+        f"mismatch: {record['source']}: case '{record['id']}': {problem['field']}: "
         f"expected {problem['expected']}, got {problem['actual']}"
     )
 
