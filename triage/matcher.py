@@ -18,13 +18,14 @@ rules, in the same order, with the same facts, as experta's own ``ReteMatcher``.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from experta.fact import Fact
 from experta.matchers.rete import ReteMatcher
 from experta.matchers.rete import nodes as rete
 from experta.matchers.rete.abstract import Node
+from experta.matchers.rete.check import FeatureCheck, TypeCheck
 from experta.matchers.rete.mixins import ChildNode, NoMemory
 from experta.matchers.rete.token import Token
 
@@ -43,25 +44,48 @@ class _Token(Token):
 
 
 class _Bus(rete.BusNode):
-    """The root: sends each working-memory change into the network as a lean token."""
+    """The root: sends each working-memory change, as a lean token, to the nodes for its type.
+
+    Its children are type tests (``type(fact) == T``), so a fact goes straight to the ones
+    for its own type; any other kind of child still gets every fact.
+    """
+
+    by_type: dict[type, list[ChildNode]]
+
+    def route(self) -> None:
+        self.by_type = {}
+        others = [
+            c for c in self.children if not isinstance(getattr(c.node, "matcher", None), TypeCheck)
+        ]
+        for child in self.children:
+            if isinstance(getattr(child.node, "matcher", None), TypeCheck):
+                self.by_type.setdefault(child.node.matcher.fact_type, []).append(child)
+        if others:  # keep the children's order for every type
+            self.by_type = {
+                t: [c for c in self.children if c in kids or c in others]
+                for t, kids in self.by_type.items()
+            }
+        self.others = others
 
     def add(self, fact: Any) -> None:
         token = _Token.valid(fact)
-        for child in self.children:
+        for child in self.by_type.get(type(fact), self.others):
             child.callback(token)
 
     def remove(self, fact: Any) -> None:
         token = _Token.invalid(fact)
-        for child in self.children:
+        for child in self.by_type.get(type(fact), self.others):
             child.callback(token)
 
 
 class _FeatureTester(rete.FeatureTesterNode):
     """A one-input test; it copies the token only when the test binds a variable."""
 
+    test: Callable[[Any], Any]
+
     def activate(self, token: Any) -> None:  # no defensive copy: _activate copies on write
         (fact,) = token.data
-        match = self.matcher(fact)
+        match = self.test(fact)
         if not match:
             return
         if isinstance(match, Mapping):
@@ -140,10 +164,13 @@ class LeanReteMatcher(ReteMatcher):
                 node.__class__ = lean
             if isinstance(node, _ConflictSet):
                 node.dirty = self._dirty
+            if isinstance(node, _FeatureTester):
+                node.test = _direct(node.matcher)
         for node in nodes:  # re-bind each child's callback to the lean class's method
             node.children[:] = [
                 ChildNode(c.node, getattr(c.node, c.callback.__name__)) for c in node.children
             ]
+        self.root_node.route()
         self._memories = [n for n in nodes if type(n)._reset is not NoMemory._reset]
 
     def reset(self) -> None:
@@ -168,6 +195,33 @@ class LeanReteMatcher(ReteMatcher):
             removed.extend(c_removed)
         self._dirty.clear()
         return added, removed
+
+
+def _direct(check: Any) -> Callable[[Any], Any]:
+    """The same test as ``check``, without the logging and field-path parsing around it.
+
+    A ``FeatureCheck`` on a plain field name (no ``__`` path, not a position) reads that field
+    and applies its check function, exactly as ``FeatureCheck.__call__`` does; anything else
+    keeps experta's own call.
+    """
+    what = getattr(check, "what", None)
+    if (
+        not isinstance(check, FeatureCheck)
+        or not isinstance(what, str)
+        or "__" in what
+        or what.isnumeric()
+    ):
+        return check
+    function, expected = check.check, check.expected
+
+    def direct(fact: Any) -> Any:
+        try:
+            value = fact[what]
+        except (IndexError, KeyError, TypeError):
+            return False
+        return function(value, expected)
+
+    return direct
 
 
 def _walk(root: Node) -> Iterator[Node]:
