@@ -2,10 +2,11 @@
 
 Generates N random valid cases from the bundled question catalogue, then runs the real command
 in a fresh process with one worker and with the default (one per CPU), and prints cases per
-second, the speed-up and the peak resident memory of any one process.
+second, the speed-up and the peak resident memory of any one process. Then, in this process,
+it times each stage of the per-case work on the first sample, to show where the time goes.
 
-    uv run python benchmarks/bench_batch.py                 # 10,000 cases
-    uv run python benchmarks/bench_batch.py -n 10000 -n 1000000
+    uv run python benchmarks/bench_batch.py                 # 10,000 and 1,000,000 (~15 min)
+    uv run python benchmarks/bench_batch.py -n 10000        # one size
 """
 
 from __future__ import annotations
@@ -17,9 +18,15 @@ import random
 import subprocess
 import sys
 import tempfile
+import time
+from itertools import islice
 from pathlib import Path
 
+from triage.cases import iter_raw_cases, parse_raw, validate_case
+from triage.formats import to_json
 from triage.knowledge import load_rulebase
+from triage.result import build_result
+from triage.service import Triage
 
 
 def generate(path: Path, n: int, seed: int, missing: float) -> None:
@@ -71,6 +78,37 @@ def run(path: Path, jobs: int) -> tuple[float, float]:
     return float(seconds), int(rss_kib) / 1024
 
 
+def stages(path: Path, limit: int = 10_000) -> None:
+    """Time each stage of the per-case work, in one process, on up to ``limit`` cases."""
+    triage = Triage.load()
+    raw = list(islice(iter_raw_cases([str(path)], parse=False), limit))
+    clock = {"read": 0.0, "parse + validate": 0.0, "engine": 0.0, "result": 0.0, "JSON": 0.0}
+    for item in raw:
+        t0 = time.perf_counter()
+        case = validate_case(parse_raw(item).raw, triage.rulebase, source="-", default_id=item.id)
+        t1 = time.perf_counter()
+        ev = triage.evaluate(case.answers)
+        t2 = time.perf_counter()
+        record = build_result(ev, triage.rulebase, case_id=case.id, source=case.source)
+        t3 = time.perf_counter()
+        to_json(record)
+        t4 = time.perf_counter()
+        clock["parse + validate"] += t1 - t0
+        clock["engine"] += t2 - t1
+        clock["result"] += t3 - t2
+        clock["JSON"] += t4 - t3
+    t0 = time.perf_counter()
+    for _ in iter_raw_cases([str(path)], parse=False):
+        pass
+    clock["read"] = time.perf_counter() - t0
+    n = len(raw)
+    total = sum(clock.values())
+    print(f"\nwhere one case's time goes (one process, {n:,} cases, microseconds per case):")
+    for stage, seconds in clock.items():
+        print(f"  {stage:<17} {seconds / n * 1e6:>6.0f}  {seconds / total:>4.0%}")
+    print(f"  {'total':<17} {total / n * 1e6:>6.0f}  = {n / total:,.0f} cases/s before start-up")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -90,7 +128,8 @@ def main() -> None:
     )
     print(f"{'cases':>9} {'jobs':>4} {'seconds':>8} {'cases/s':>8} {'speed-up':>8} {'peak MiB':>8}")
     with tempfile.TemporaryDirectory() as tmp:
-        for n in args.cases or [10_000]:
+        sizes = args.cases or [10_000, 1_000_000]
+        for n in sizes:
             path = Path(tmp) / f"cases-{n}.jsonl"
             generate(path, n, args.seed, args.missing)
             base = None
@@ -103,6 +142,7 @@ def main() -> None:
                     f"{rate / base:>7.2f}x {rss:>8.0f}"
                 )
                 sys.stdout.flush()
+        stages(Path(tmp) / f"cases-{sizes[0]}.jsonl")
 
 
 if __name__ == "__main__":

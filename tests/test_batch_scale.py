@@ -6,12 +6,13 @@ import csv
 import io
 import json
 
+import pytest
 from click.testing import CliRunner
 from conftest import ROOT
 
 from triage.cases import iter_cases
 from triage.cli import main
-from triage.runner import MAX_IN_FLIGHT, chunk_size, evaluate_stream
+from triage.runner import MAX_IN_FLIGHT, chunk_size, evaluate_chunks
 
 CASES = str(ROOT / "cases")
 
@@ -83,30 +84,54 @@ def test_strict_turns_missing_answers_into_an_error(tmp_path):
     assert "strict" in record["error"]["message"]
 
 
-def test_jobs_give_the_same_records_in_the_same_order(tmp_path):
+def _mixed_cases(n: int) -> str:
+    """n JSON Lines cases: some invalid, some with a wrong ``expect``, most plain."""
     lines = []
-    for i in range(300):
+    for i in range(n):
         if i % 37 == 0:
             lines.append('{"answers": {"age": "old"}}')
-        else:
-            lines.append(
-                json.dumps(
-                    {
-                        "id": f"c{i}",
-                        "answers": {
-                            "severity": i % 11,
-                            "age": 10 + i % 70,
-                            "fever": ["no", "yes", "unsure"][i % 3],
-                        },
-                    }
-                )
-            )
-    data = "\n".join(lines) + "\n"
-    one = invoke("--jobs", "1", "-", input=data)
-    two = invoke("--jobs", "2", "-", input=data)
+            continue
+        case = {
+            "id": f"c{i}",
+            "answers": {
+                "severity": i % 11,
+                "age": 10 + i % 70,
+                "fever": ["no", "yes", "unsure"][i % 3],
+            },
+        }
+        if i % 29 == 0:
+            case["expect"] = {"disposition": "emergency"}
+        lines.append(json.dumps(case))
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "table"])
+def test_jobs_give_the_same_output_in_the_same_order(fmt):
+    n = 3 * chunk_size(2) + 7  # several chunks, the last one short
+    data = _mixed_cases(n)
+    one = invoke("--jobs", "1", "--check", "--format", fmt, "-", input=data)
+    two = invoke("--jobs", "2", "--check", "--format", fmt, "-", input=data)
     assert one.exit_code == two.exit_code == 1  # some invalid cases, still all records
     assert one.stdout == two.stdout
-    assert len(one.stdout.splitlines()) == 300
+    assert one.stderr == two.stderr
+    assert one.stderr.count("error: ") == len(range(0, n, 37))
+    assert "mismatch: -: case 'c29'" in one.stderr
+    if fmt == "json":
+        assert len(json.loads(one.stdout)) == n
+    if fmt == "jsonl":
+        assert len(one.stdout.splitlines()) == n
+
+
+def test_parallel_runs_write_whole_records_to_the_audit_log(tmp_path):
+    log = tmp_path / "audit.jsonl"
+    n = 2 * chunk_size(2) + 3
+    result = invoke("--jobs", "2", "--audit-log", str(log), "-", input=_mixed_cases(n))
+    assert result.exit_code == 1
+    entries = [json.loads(line) for line in log.read_text().splitlines()]
+    valid = [json.loads(line) for line in result.stdout.splitlines()]
+    valid = [r for r in valid if "error" not in r]
+    assert [e["id"] for e in entries] == [r["id"] for r in valid]
+    assert all(e["answers"] and e["rulebase"] for e in entries)
 
 
 class CountingStream(io.StringIO):
@@ -123,18 +148,18 @@ class CountingStream(io.StringIO):
 
 def test_streaming_reads_lazily(triage):
     stream = CountingStream(100_000)
-    records = evaluate_stream(iter_cases(["-"], triage.rulebase, stdin=stream), None, jobs=1)
-    first = [next(records) for _ in range(3)]
-    assert [done.record["disposition"] for done in first] == ["self_stretching"] * 3
+    chunks = evaluate_chunks(iter_cases(["-"], triage.rulebase, stdin=stream), None, jobs=1)
+    first = [next(chunks) for _ in range(3)]
+    assert [c.records[0]["disposition"] for c in first] == ["self_stretching"] * 3
     assert stream.pulled <= 4  # nothing read ahead in one process
 
 
 def test_parallel_streaming_keeps_a_bounded_window(triage):
     stream = CountingStream(100_000)
-    records = evaluate_stream(iter_cases(["-"], triage.rulebase, stdin=stream), None, jobs=2)
-    next(records)
+    chunks = evaluate_chunks(iter_cases(["-"], triage.rulebase, stdin=stream), None, jobs=2)
+    next(chunks)
     assert stream.pulled <= 2 * 2 * chunk_size(2) + 1  # at most 2 * jobs chunks in flight
-    records.close()
+    chunks.close()
 
 
 def test_read_ahead_is_bounded_whatever_the_number_of_jobs():

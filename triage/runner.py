@@ -1,12 +1,12 @@
 """Evaluating a stream of cases, in one process or several, always in input order.
 
 Memory stays bounded: cases are read lazily and at most ``2 * jobs`` chunks (never more than
-``MAX_IN_FLIGHT`` cases) are in flight.
-Each worker process builds its engine once (engines cannot be pickled). A worker does all the
-per-case work: it parses and validates the raw case, evaluates it, checks it against its
-``expect`` and encodes the record; the parent only reads lines, writes text and counts. With as
-many workers as cores, the parent shares a core with a worker, so whatever it does per case is
-time the workers lose.
+``MAX_IN_FLIGHT`` cases) are in flight. Each worker process builds its engine once (engines
+cannot be pickled). A worker does all the per-case work for a chunk of consecutive cases: it
+parses and validates each raw case, evaluates it, checks it against its ``expect`` and encodes
+the records as one block of UTF-8. The parent only reads lines, writes bytes and adds up
+counts: with as many workers as cores, it shares a core with a worker, so whatever it does per
+case is time the workers lose.
 """
 
 from __future__ import annotations
@@ -21,57 +21,77 @@ from .cases import Case, CaseError, RawCase, parse_raw, validate_case
 from .service import Triage, check_expectation
 
 Item = Case | CaseError | RawCase
-Encoder = Callable[[dict[str, Any]], str]
+Encoder = Callable[[list[dict[str, Any]]], bytes]
 CHUNK = 256  # cases per task: fewer, larger tasks keep the parent's share of the CPU small
 MAX_IN_FLIGHT = 8192  # cases read ahead at most, whatever --jobs is, so memory stays bounded
 
 
-class Evaluated(NamedTuple):
-    """One input case, evaluated: what a front end writes, counts and reports."""
+class Chunk(NamedTuple):
+    """Consecutive input cases, evaluated: what a front end writes, counts and reports."""
 
-    record: dict[str, Any]  # the result or error record, cut to ``keep`` when one was given
-    text: str | None  # the whole record already encoded, when an encoder was given
-    error: str | None  # for an error record: one line naming the file, the case and the field
-    checked: bool  # the case had an ``expect`` and checking was asked for
-    problems: list[dict[str, Any]]  # how the result differs from ``expect``
+    size: int  # input cases (each gave exactly one record)
+    data: bytes  # their records encoded, in order, when an encoder was given
+    records: list[dict[str, Any]]  # their records cut to ``keep``, in order (none if keep is empty)
+    messages: list[str]  # a line per error record and per mismatch with ``expect``, in order
+    errors: int  # error records
+    checked: int  # cases that had an ``expect`` (when checking)
+    failed: int  # of those, cases whose result differed
+    mismatches: int  # differences found, all cases together
 
 
 class _Options(NamedTuple):
     strict: bool
     check: bool
     encode: Encoder | None
-    keep: Collection[str] | None
+    keep: frozenset[str] | None
 
 
-def evaluate_item(triage: Triage, item: Item, options: _Options) -> Evaluated:
-    """Validate (a raw case), evaluate, check and encode one input item."""
-    if isinstance(item, RawCase):
-        item = parse_raw(item)
-    if isinstance(item, RawCase):
-        item = validate_case(item.raw, triage.rulebase, source=item.source, default_id=item.id)
-    if isinstance(item, Case):
-        record = triage.result(item)
-        missing = record["unanswered"]
-        if options.strict and missing:
-            item = CaseError(
-                item.id,
-                item.source,
-                f"missing answers (strict mode): {', '.join(missing)}",
-                f"answers.{missing[0]}",
-            )
-    if isinstance(item, CaseError):
-        record, error, checked, problems = item.record(), item.line(), False, []
-    else:
-        error = None
-        checked = options.check and bool(item.expect)
-        problems = check_expectation(item, record) if checked else []
-    text = options.encode(record) if options.encode else None
-    if options.keep is not None:
-        record = {k: v for k, v in record.items() if k in options.keep}
-    return Evaluated(record, text, error, checked, problems)
+def evaluate_chunk(triage: Triage, items: list[Item], options: _Options) -> Chunk:
+    """Parse, validate, evaluate, check and encode consecutive input items."""
+    records: list[dict[str, Any]] = []
+    messages: list[str] = []
+    errors = checked = failed = mismatches = 0
+    for item in items:
+        if isinstance(item, RawCase):
+            item = parse_raw(item)
+        if isinstance(item, RawCase):
+            item = validate_case(item.raw, triage.rulebase, source=item.source, default_id=item.id)
+        if isinstance(item, Case):
+            record = triage.result(item)
+            missing = record["unanswered"]
+            if options.strict and missing:
+                item = CaseError(
+                    item.id,
+                    item.source,
+                    f"missing answers (strict mode): {', '.join(missing)}",
+                    f"answers.{missing[0]}",
+                )
+        if isinstance(item, CaseError):
+            record = item.record()
+            errors += 1
+            messages.append(f"error: {item.line()}")
+        elif options.check and item.expect:
+            checked += 1
+            problems = check_expectation(item, record)
+            failed += bool(problems)
+            mismatches += len(problems)
+            messages.extend(_mismatch_line(item, p) for p in problems)
+        records.append(record)
+    data = options.encode(records) if options.encode else b""
+    keep = options.keep
+    if keep is not None:
+        records = [{k: v for k, v in r.items() if k in keep} for r in records] if keep else []
+    return Chunk(len(items), data, records, messages, errors, checked, failed, mismatches)
 
 
-def evaluate_stream(
+def _mismatch_line(case: Case, problem: dict[str, Any]) -> str:
+    return (
+        f"mismatch: {case.source}: case '{case.id}': {problem['field']}: "
+        f"expected {problem['expected']}, got {problem['actual']}"
+    )
+
+
+def evaluate_chunks(
     items: Iterable[Item],
     rules_dir: str | None,
     jobs: int = 1,
@@ -80,18 +100,19 @@ def evaluate_stream(
     check: bool = False,
     encode: Encoder | None = None,
     keep: Collection[str] | None = None,
-) -> Iterator[Evaluated]:
-    """One ``Evaluated`` per input item, in input order.
+) -> Iterator[Chunk]:
+    """The input items evaluated, a chunk at a time, in input order.
 
-    ``encode`` (a module-level function, so workers can receive it) turns each whole record
-    into text in the worker; ``keep`` then names the record fields the caller still needs, so
-    only those cross back to this process.
+    ``encode`` (a module-level function, so workers can receive it) turns a chunk's records
+    into bytes in the worker; ``keep`` then names the record fields the caller still needs, so
+    only those cross back to this process. In one process, chunks hold one case each, so
+    nothing is read ahead.
     """
     options = _Options(strict, check, encode, frozenset(keep) if keep is not None else None)
     if jobs <= 1:
         triage = Triage.load(rules_dir)
         for item in items:
-            yield evaluate_item(triage, item, options)
+            yield evaluate_chunk(triage, [item], options)
         return
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
@@ -105,7 +126,7 @@ def evaluate_stream(
             if chunk:
                 pending.append(pool.apply_async(_work, (chunk,)))
             while pending and (len(pending) >= 2 * jobs or not chunk):
-                yield from pending.popleft().get()
+                yield pending.popleft().get()
             if not chunk and not pending:
                 return
 
@@ -123,7 +144,7 @@ def _init(rules_dir: str | None, options: _Options) -> None:
     _worker = (Triage.load(rules_dir), options)
 
 
-def _work(chunk: list[Item]) -> list[Evaluated]:
+def _work(chunk: list[Item]) -> Chunk:
     assert _worker is not None
     triage, options = _worker
-    return [evaluate_item(triage, item, options) for item in chunk]
+    return evaluate_chunk(triage, chunk, options)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import IO, Any
+from typing import IO
 
 import click
 
 from ..audit import AuditLog, decision_record
 from ..cases import iter_raw_cases
 from ..formats import FORMATS, make_writer
-from ..runner import evaluate_stream
+from ..runner import evaluate_chunks
 from .audit import audit_log_option
 from .common import UsageFailure, load_triage, rules_option
 
@@ -78,26 +78,30 @@ def batch(
     progress = _Progress(enabled=sys.stderr.isatty() and not output.isatty())
     errors = mismatches = checked = failed = 0
     items = iter_raw_cases(paths, stdin=sys.stdin, parse=False)
-    # Workers encode each record; only what the writer reads comes back, unless the audit log
-    # needs the whole record.
-    keep = None if log is not None else writer.reads
-    for done in evaluate_stream(
+    # Workers encode the records; only what the writer reads comes back, unless the audit log
+    # needs whole records.
+    keep = None if log is not None else (() if writer.encode else writer.reads)
+    for chunk in evaluate_chunks(
         items, rules_dir, jobs=jobs, strict=strict, check=check, encode=writer.encode, keep=keep
     ):
-        writer.write(done.record, done.text)
-        progress.tick()
-        if done.error is not None:
-            errors += 1
-            progress.echo(f"error: {done.error}")
-            continue
+        if writer.encode:
+            writer.write_encoded(chunk.data, chunk.size)
+        else:
+            for record in chunk.records:
+                writer.write(record)
+        progress.tick(chunk.size)
+        if chunk.messages:
+            output.flush()  # the records first, then what was wrong with them
+        for line in chunk.messages:
+            progress.echo(line)
         if log is not None:
-            log.append(decision_record(done.record, command="batch"))
-        if done.checked:
-            checked += 1
-            failed += bool(done.problems)
-            mismatches += len(done.problems)
-            for problem in done.problems:
-                progress.echo(_mismatch_line(done.record, problem))
+            for record in chunk.records:
+                if "error" not in record:
+                    log.append(decision_record(record, command="batch"))
+        errors += chunk.errors
+        checked += chunk.checked
+        failed += chunk.failed
+        mismatches += chunk.mismatches
     writer.close()
     progress.done()
     if log is not None:
@@ -114,21 +118,14 @@ def batch(
         sys.exit(1)
 
 
-def _mismatch_line(record: dict[str, Any], problem: dict[str, Any]) -> str:
-    return (
-        f"mismatch: {record['source']}: case '{record['id']}': {problem['field']}: "
-        f"expected {problem['expected']}, got {problem['actual']}"
-    )
-
-
 class _Progress:
     """A one-line case counter on stderr, only when stderr is a terminal."""
 
     def __init__(self, enabled: bool):
         self.enabled, self.count, self.last, self.start = enabled, 0, 0.0, time.monotonic()
 
-    def tick(self) -> None:
-        self.count += 1
+    def tick(self, cases: int = 1) -> None:
+        self.count += cases
         now = time.monotonic()
         if self.enabled and now - self.last > 0.2:
             self.last = now
