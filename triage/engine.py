@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import chain
 from typing import Any
 
@@ -251,6 +252,9 @@ def _fact_patterns(r: KRule) -> list[Any]:
     return out
 
 
+# Equal conditions get the very same test function, so experta's alpha network shares one
+# node for them (it tells predicate tests apart by the function's identity).
+@cache
 def _definite_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
     """The test for an answer condition that must hold now (an unanswered yes/no reads as no)."""
     if accepts_unsure and c.test in ("is", "in") and "yes" in c.values:
@@ -258,6 +262,7 @@ def _definite_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
     return c.holds
 
 
+@cache
 def _possible_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
     """The test for a condition that holds now or could once its question is answered."""
     definite = _definite_test(c, accepts_unsure)
