@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-import time
 from typing import IO
 
 import click
@@ -15,6 +14,7 @@ from ..formats import FORMATS, make_writer
 from ..runner import evaluate_chunks
 from .audit import audit_log_option
 from .common import UsageFailure, load_triage, rules_option
+from .progress import Progress
 
 
 @click.command()
@@ -74,10 +74,10 @@ def batch(
     except OSError as exc:
         raise UsageFailure(f"cannot write audit log {audit_log}: {exc.strerror}") from None
     writer = make_writer(fmt, output)
-    # A counter on stderr only when a person watches it and the records go elsewhere.
-    progress = _Progress(enabled=sys.stderr.isatty() and not output.isatty())
+    # Progress on stderr only when a person watches it and the records go elsewhere.
+    progress = Progress(sys.stderr.isatty() and not output.isatty(), paths)
     errors = mismatches = checked = failed = 0
-    items = iter_raw_cases(paths, stdin=sys.stdin, parse=False)
+    items = progress.watch(iter_raw_cases(paths, stdin=sys.stdin, parse=False))
     # Workers encode the records; only what the writer reads comes back, unless the audit log
     # needs whole records.
     keep = None if log is not None else (() if writer.encode else writer.reads)
@@ -116,27 +116,3 @@ def batch(
         click.echo(f"{errors} case(s) invalid", err=True)
     if errors or mismatches:
         sys.exit(1)
-
-
-class _Progress:
-    """A one-line case counter on stderr, only when stderr is a terminal."""
-
-    def __init__(self, enabled: bool):
-        self.enabled, self.count, self.last, self.start = enabled, 0, 0.0, time.monotonic()
-
-    def tick(self, cases: int = 1) -> None:
-        self.count += cases
-        now = time.monotonic()
-        if self.enabled and now - self.last > 0.2:
-            self.last = now
-            rate = self.count / max(now - self.start, 1e-9)
-            click.echo(f"\r{self.count} case(s), {rate:,.0f}/s", err=True, nl=False)
-
-    def echo(self, line: str) -> None:
-        if self.enabled:
-            click.echo("\r\x1b[K", err=True, nl=False)
-        click.echo(line, err=True)
-
-    def done(self) -> None:
-        if self.enabled and self.count:
-            click.echo(f"\r\x1b[K{self.count} case(s) evaluated", err=True)
