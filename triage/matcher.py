@@ -53,19 +53,17 @@ class _Bus(rete.BusNode):
     by_type: dict[type, list[ChildNode]]
 
     def route(self) -> None:
-        self.by_type = {}
-        others = [
-            c for c in self.children if not isinstance(getattr(c.node, "matcher", None), TypeCheck)
-        ]
+        """Group the children by the fact type they test, keeping their order."""
+        by_type: dict[type | None, list[ChildNode]] = {}
         for child in self.children:
-            if isinstance(getattr(child.node, "matcher", None), TypeCheck):
-                self.by_type.setdefault(child.node.matcher.fact_type, []).append(child)
-        if others:  # keep the children's order for every type
-            self.by_type = {
-                t: [c for c in self.children if c in kids or c in others]
-                for t, kids in self.by_type.items()
-            }
-        self.others = others
+            check = getattr(child.node, "matcher", None)
+            key = check.fact_type if isinstance(check, TypeCheck) else None
+            by_type.setdefault(key, []).append(child)
+        self.others = by_type.pop(None, [])
+        self.by_type = {
+            t: [c for c in self.children if c in kids or c in self.others]
+            for t, kids in by_type.items()
+        }
 
     def add(self, fact: Any) -> None:
         token = _Token.valid(fact)
