@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
 
 import pytest
 from click.testing import CliRunner
@@ -165,3 +167,105 @@ def test_parallel_streaming_keeps_a_bounded_window(triage):
 def test_read_ahead_is_bounded_whatever_the_number_of_jobs():
     for jobs in (1, 2, 8, 64, 256):
         assert 1 <= 2 * jobs * chunk_size(jobs) <= max(MAX_IN_FLIGHT, 2 * jobs)
+
+
+def _triage(*args, **kwargs):
+    return subprocess.run(
+        [sys.executable, "-m", "triage", "batch", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )
+
+
+def test_merged_stdout_and_stderr_read_the_same_whatever_the_jobs():
+    data = _mixed_cases(2 * chunk_size(2) + 5)
+    runs = [
+        subprocess.run(
+            [sys.executable, "-m", "triage", "batch", "--check", "--jobs", jobs, "-"],
+            input=data,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            timeout=120,
+        ).stdout
+        for jobs in ("1", "2")
+    ]
+    assert runs[0] == runs[1]
+    lines = runs[0].splitlines()
+    first_error = next(i for i, line in enumerate(lines) if line.startswith("error: "))
+    assert json.loads(lines[first_error - 1])["error"]  # right after its own record
+
+
+def test_closing_the_output_early_ends_a_parallel_run(tmp_path):
+    cases = tmp_path / "many.jsonl"
+    cases.write_text(_mixed_cases(4000))
+    for _ in range(4):
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "triage", "batch", "--jobs", "2", str(cases)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        proc.stdout.readline()
+        proc.stdout.close()  # like `| head -1`
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            raise AssertionError("the run hung after its reader went away") from None
+        assert b"Traceback" not in proc.stderr.read()
+        proc.stderr.close()
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_deeply_nested_document_is_an_error_record(tmp_path, jobs):
+    deep = "[" * 500 + "]" * 500
+    (tmp_path / "a.json").write_text('{"id": "deep", "answers": {"age": ' + deep + "}}")
+    (tmp_path / "b.json").write_text('{"id": "fine", "answers": {"age": 40}}')
+    result = _triage("--jobs", jobs, str(tmp_path))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["deep", "fine"]
+    assert records[0]["error"]["field"] == "answers.age" and "error" not in records[1]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "table"])
+def test_a_lone_surrogate_in_an_id_loses_no_record(fmt):
+    data = '{"id": "a\\ud800b", "answers": {}}\n{"id": "next", "answers": {}}\n'
+    for jobs in ("1", "2"):
+        result = _triage("--jobs", jobs, "--format", fmt, "-", input=data)
+        assert result.returncode == 0, result.stderr
+        assert "next" in result.stdout and "a\\ud800b" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "expect", ['{"disposition": ["doctor"]}', '{"timeframe": {}}', '{"fired": [{"a": 1}]}']
+)
+def test_a_malformed_expect_is_an_error_record(expect):
+    data = '{"id": "x", "answers": {}, "expect": ' + expect + "}\n"
+    result = invoke("--check", "-", input=data)
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit)
+    record = json.loads(result.stdout)
+    assert record["error"]["field"].startswith("expect.")
+
+
+def test_an_internal_error_costs_only_its_own_record(monkeypatch):
+    from triage.service import Triage
+
+    real = Triage.result
+
+    def flaky(self, case, asked=None):
+        if case.id == "boom":
+            raise RuntimeError("simulated bug")
+        return real(self, case, asked)
+
+    monkeypatch.setattr(Triage, "result", flaky)
+    data = "".join(
+        json.dumps({"id": i, "answers": {"severity": 2}}) + "\n" for i in ("a", "boom", "c")
+    )
+    result = invoke("--jobs", "1", "-", input=data)
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["a", "boom", "c"]
+    assert "simulated bug" in records[1]["error"]["message"]
+    assert result.exit_code == 1 and "error: -: case 'boom'" in result.stderr

@@ -2,7 +2,8 @@
 
 Cases are yielded one at a time, in input order, so memory does not grow with the corpus.
 Every input case yields exactly one item: a ``Case`` or a ``CaseError`` naming the file, the
-case and the field. YAML is loaded safely, and aliases are refused (no "billion laughs").
+case and the field (or, from ``iter_raw_cases``, a ``RawCase`` to validate elsewhere). YAML
+is loaded safely, and aliases are refused (no "billion laughs").
 """
 
 from __future__ import annotations
@@ -297,6 +298,9 @@ def _check_expect(expect: Any, rb: RuleBase) -> tuple[str, str] | None:
         if key not in ("disposition", "timeframe", "fired"):
             return f"expect.{key}", "unknown field (disposition, timeframe, fired)"
     dispositions = {o.disposition for o in rb.outcomes}
+    for key in ("disposition", "timeframe"):
+        if expect.get(key) is not None and not isinstance(expect[key], str):
+            return f"expect.{key}", "must be a string"
     if "disposition" in expect and expect["disposition"] not in dispositions:
         return "expect.disposition", f"unknown disposition {expect['disposition']!r}"
     timeframes = {o.timeframe for o in rb.outcomes if o.timeframe}
@@ -307,6 +311,8 @@ def _check_expect(expect: Any, rb: RuleBase) -> tuple[str, str] | None:
         return "expect.fired", "must be a list of rule ids"
     known = {r.id for r in rb.rules}
     for rid in fired:
+        if not isinstance(rid, str):
+            return "expect.fired", "must be a list of rule ids"
         if rid not in known:
             return "expect.fired", f"unknown rule id {rid!r}"
     return None

@@ -3,7 +3,8 @@
 Three kinds of experta rules are generated from the data rules:
 
 - a *trigger* rule per data rule (its conditions as patterns; the right-hand side records
-  the firing and declares a Verdict, a Trigger for softening, a Finding or a caution);
+  the firing and concludes a disposition, a Trigger for softening, a Finding or a caution; a
+  disposition is declared as a Verdict fact only when it is more urgent than any before);
 - the resolution rules, which read Trigger facts (unsure softening) or the absence of any
   Verdict (the default disposition);
 - *need* rules: for each data rule and each question it reads, "this question is unanswered,
@@ -200,10 +201,13 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEng
     """
     softened = rb.softened_tiers
     top_rank = max(o.rank for o in rb.outcomes)
+    # Equal conditions get the very same test function, so experta's alpha network shares one
+    # node for them (it tells predicate tests apart by the function's identity).
+    definite, possible = cache(_definite_test), cache(_possible_test)
     attrs: dict[str, Any] = {}
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
-        tests = {c.question: _definite_test(c, r.tier in softened) for c in _answer_conditions(r)}
+        tests = {c.question: definite(c, r.tier in softened) for c in _answer_conditions(r)}
         lhs = ([Answers(**_fields(tests))] if tests else []) + _fact_patterns(r)
         attrs[f"rule_{r.order:03d}"] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
         salience -= 1
@@ -217,7 +221,7 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEng
         gate = NOT(Verdict(rank=P(lambda rank, p=potential: rank >= p)))
         for c in _answer_conditions(r):
             tests = {
-                o.question: _possible_test(o, r.tier in softened)
+                o.question: possible(o, r.tier in softened)
                 for o in _answer_conditions(r)
                 if o is not c
             }
@@ -252,9 +256,6 @@ def _fact_patterns(r: KRule) -> list[Any]:
     return out
 
 
-# Equal conditions get the very same test function, so experta's alpha network shares one
-# node for them (it tells predicate tests apart by the function's identity).
-@cache
 def _definite_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
     """The test for an answer condition that must hold now (an unanswered yes/no reads as no)."""
     if accepts_unsure and c.test in ("is", "in") and "yes" in c.values:
@@ -262,7 +263,6 @@ def _definite_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
     return c.holds
 
 
-@cache
 def _possible_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
     """The test for a condition that holds now or could once its question is answered."""
     definite = _definite_test(c, accepts_unsure)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections import Counter
 from collections.abc import Callable
 from typing import IO, Any, ClassVar
@@ -36,12 +37,19 @@ def to_json(record: dict[str, Any]) -> str:
 
 def json_lines(records: list[dict[str, Any]]) -> bytes:
     """Records as JSON Lines in UTF-8, each line ended."""
-    return "".join(to_json(r) + "\n" for r in records).encode("utf-8")
+    return _utf8(records, "\n", "\n")
 
 
 def json_items(records: list[dict[str, Any]]) -> bytes:
     """Records as consecutive items of a JSON array in UTF-8, one per line."""
-    return ",\n".join(to_json(r) for r in records).encode("utf-8")
+    return _utf8(records, ",\n", "")
+
+
+def _utf8(records: list[dict[str, Any]], between: str, after: str) -> bytes:
+    try:
+        return (between.join(to_json(r) for r in records) + after).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800" escape: escape it again
+        return (between.join(json.dumps(r) for r in records) + after).encode("utf-8")
 
 
 class Writer:
@@ -52,6 +60,7 @@ class Writer:
 
     def __init__(self, out: IO[str]):
         self.out = out
+        self._text = False  # text written since the last bytes
 
     def write(self, record: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -61,19 +70,26 @@ class Writer:
         raise NotImplementedError
 
     def _write_utf8(self, data: bytes) -> None:
-        """UTF-8 straight to the byte stream under the text one, when there is one.
+        """UTF-8 straight to the byte stream under the text one, where that changes nothing.
 
         Batch output is megabytes a second: decoding it to text only to encode it again
         took a good share of the writing process's time.
         """
         buffer = getattr(self.out, "buffer", None)
-        if buffer is None or (getattr(self.out, "encoding", "") or "").lower() not in _UTF8:
-            self.out.write(data.decode("utf-8"))
-        else:
+        encoding = (getattr(self.out, "encoding", "") or "").lower().replace("_", "-")
+        if buffer is None or encoding not in _UTF8 or os.linesep != "\n":
+            self._write_text(data.decode("utf-8"))
+            return
+        if self._text:
             self.out.flush()
-            buffer.write(data)
-            if getattr(self.out, "line_buffering", False):  # as the text stream would
-                buffer.flush()
+            self._text = False
+        buffer.write(data)
+        if getattr(self.out, "line_buffering", False):  # as the text stream would
+            buffer.flush()
+
+    def _write_text(self, text: str) -> None:
+        self.out.write(text)
+        self._text = True
 
     def close(self) -> None:
         self.out.flush()
@@ -84,7 +100,7 @@ class JsonLinesWriter(Writer):
     reads = frozenset()
 
     def write(self, record: dict[str, Any]) -> None:
-        self.out.write(to_json(record) + "\n")
+        self.write_encoded(json_lines([record]), 1)
 
     def write_encoded(self, data: bytes, count: int) -> None:
         self._write_utf8(data)
@@ -97,17 +113,17 @@ class JsonArrayWriter(Writer):
     def __init__(self, out: IO[str]):
         super().__init__(out)
         self.count = 0
-        out.write("[")
+        self._write_text("[")
 
     def write(self, record: dict[str, Any]) -> None:
-        self.write_encoded(to_json(record).encode("utf-8"), 1)
+        self.write_encoded(json_items([record]), 1)
 
     def write_encoded(self, data: bytes, count: int) -> None:
         self._write_utf8((b"\n" if self.count == 0 else b",\n") + data)
         self.count += count
 
     def close(self) -> None:
-        self.out.write("\n]\n" if self.count else "]\n")
+        self._write_text("\n]\n" if self.count else "]\n")
         super().close()
 
 

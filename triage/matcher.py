@@ -1,6 +1,6 @@
 """experta's RETE matcher with its per-case bookkeeping trimmed, the network left as built.
 
-experta builds one network per engine and reuses it for every case, but three of its habits
+experta builds one network per engine and reuses it for every case, but some of its habits
 cost more than the matching itself when one engine evaluates thousands of small cases:
 
 - ``reset()`` walks the network recursively (logging each node) to clear memories that only
@@ -8,11 +8,14 @@ cost more than the matching itself when one engine evaluates thousands of small 
 - every working-memory change asks *every* conflict-set node for its new activations, although
   only the few a token reached have any;
 - every node copies the token it receives, building it through a constructor that re-checks
-  its types, although only a feature test that binds a variable ever changes a token.
+  its types, although only a feature test that binds a variable ever changes a token;
+- every fact is offered to the type test of every fact class, and every feature test logs
+  and re-parses its field path.
 
 ``LeanReteMatcher`` keeps experta's network, nodes, algorithm and activations; it resets only
-the nodes with memory, polls only the conflict-set nodes that a token reached, and copies a
-token only where its context changes. ``tests/test_matcher.py`` checks that it fires the same
+the nodes with memory, polls only the conflict-set nodes that a token reached, copies a token
+only where its context changes, sends a fact only to the tests for its class, and calls
+plain field tests directly. ``tests/test_matcher.py`` checks that it fires the same
 rules, in the same order, with the same facts, as experta's own ``ReteMatcher``.
 """
 
@@ -134,8 +137,9 @@ class _Not(rete.NotNode):
         self._activate_right(token)
 
 
-# Node classes whose stock methods read no token after passing it on and never mutate one
-# (each checked against experta 1.9.4's nodes.py), so the defensive copies can go.
+# Node classes whose stock methods never change a token they receive (each checked against
+# experta 1.9.4's nodes.py: they read it, store ``to_info()`` snapshots, or build new tokens),
+# so the defensive copy on every activation can go.
 _LEAN = {
     rete.FeatureTesterNode: _FeatureTester,
     rete.ConflictSetNode: _ConflictSet,

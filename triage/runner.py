@@ -4,20 +4,21 @@ Memory stays bounded: cases are read lazily and at most ``2 * jobs`` chunks (nev
 ``MAX_IN_FLIGHT`` cases) are in flight. Each worker process builds its engine once (engines
 cannot be pickled). A worker does all the per-case work for a chunk of consecutive cases: it
 parses and validates each raw case, evaluates it, checks it against its ``expect`` and encodes
-the records as one block of UTF-8. The parent only reads lines, writes bytes and adds up
-counts: with as many workers as cores, it shares a core with a worker, so whatever it does per
-case is time the workers lose.
+the records as one block of UTF-8. For JSON output the parent then only reads lines, writes
+bytes and adds up counts: with as many workers as cores, it shares a core with a worker, so
+whatever it does per case is time the workers lose.
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import signal
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from itertools import islice
 from typing import Any, NamedTuple
 
-from .cases import Case, CaseError, RawCase, parse_raw, validate_case
+from .cases import Case, CaseError, JsonLine, RawCase, parse_raw, validate_case
 from .service import Triage, check_expectation
 
 Item = Case | CaseError | RawCase
@@ -30,9 +31,10 @@ class Chunk(NamedTuple):
     """Consecutive input cases, evaluated: what a front end writes, counts and reports."""
 
     size: int  # input cases (each gave exactly one record)
-    data: bytes  # their records encoded, in order, when an encoder was given
+    data: bytes  # their records encoded, in order, when an encoder was given and no notes
+    parts: list[bytes]  # with notes: each record encoded on its own, so notes can follow it
     records: list[dict[str, Any]]  # their records cut to ``keep``, in order (none if keep is empty)
-    messages: list[str]  # a line per error record and per mismatch with ``expect``, in order
+    notes: list[tuple[int, str]]  # (record index, line) per error record and per mismatch
     errors: int  # error records
     checked: int  # cases that had an ``expect`` (when checking)
     failed: int  # of those, cases whose result differed
@@ -49,39 +51,53 @@ class _Options(NamedTuple):
 def evaluate_chunk(triage: Triage, items: list[Item], options: _Options) -> Chunk:
     """Parse, validate, evaluate, check and encode consecutive input items."""
     records: list[dict[str, Any]] = []
-    messages: list[str] = []
+    notes: list[tuple[int, str]] = []
     errors = checked = failed = mismatches = 0
-    for item in items:
-        if isinstance(item, RawCase):
-            item = parse_raw(item)
-        if isinstance(item, RawCase):
-            item = validate_case(item.raw, triage.rulebase, source=item.source, default_id=item.id)
+    for index, item in enumerate(items):
+        item = prepare(triage, item)
         if isinstance(item, Case):
-            record = triage.result(item)
-            missing = record["unanswered"]
-            if options.strict and missing:
-                item = CaseError(
-                    item.id,
-                    item.source,
-                    f"missing answers (strict mode): {', '.join(missing)}",
-                    f"answers.{missing[0]}",
-                )
+            try:
+                record = triage.result(item)
+            except Exception as exc:  # a bug must not take the other cases' records with it
+                item = CaseError(item.id, item.source, f"internal error: {exc!r}")
+            else:
+                missing = record["unanswered"]
+                if options.strict and missing:
+                    item = CaseError(
+                        item.id,
+                        item.source,
+                        f"missing answers (strict mode): {', '.join(missing)}",
+                        f"answers.{missing[0]}",
+                    )
         if isinstance(item, CaseError):
             record = item.record()
             errors += 1
-            messages.append(f"error: {item.line()}")
+            notes.append((index, f"error: {item.line()}"))
         elif options.check and item.expect:
             checked += 1
             problems = check_expectation(item, record)
             failed += bool(problems)
             mismatches += len(problems)
-            messages.extend(_mismatch_line(item, p) for p in problems)
+            notes.extend((index, _mismatch_line(item, p)) for p in problems)
         records.append(record)
-    data = options.encode(records) if options.encode else b""
+    data, parts = b"", []
+    if options.encode and notes:
+        parts = [options.encode([r]) for r in records]
+    elif options.encode:
+        data = options.encode(records)
     keep = options.keep
     if keep is not None:
         records = [{k: v for k, v in r.items() if k in keep} for r in records] if keep else []
-    return Chunk(len(items), data, records, messages, errors, checked, failed, mismatches)
+    return Chunk(len(items), data, parts, records, notes, errors, checked, failed, mismatches)
+
+
+def prepare(triage: Triage, item: Item) -> Case | CaseError:
+    """A raw case parsed and validated; a case or an error as it is."""
+    if isinstance(item, RawCase):
+        item = parse_raw(item)
+    if isinstance(item, RawCase):
+        item = validate_case(item.raw, triage.rulebase, source=item.source, default_id=item.id)
+    return item
 
 
 def _mismatch_line(case: Case, problem: dict[str, Any]) -> str:
@@ -109,26 +125,40 @@ def evaluate_chunks(
     nothing is read ahead.
     """
     options = _Options(strict, check, encode, frozenset(keep) if keep is not None else None)
+    triage = Triage.load(rules_dir)
     if jobs <= 1:
-        triage = Triage.load(rules_dir)
         for item in items:
             yield evaluate_chunk(triage, [item], options)
         return
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
-    with ctx.Pool(jobs, initializer=_init, initargs=(rules_dir, options)) as pool:
+    pool = ctx.Pool(jobs, initializer=_init, initargs=(rules_dir, options))
+    try:
         pending: deque[Any] = deque()
         source = iter(items)
         size = chunk_size(jobs)
         while True:
-            chunk = list(islice(source, size))
+            # Whole-document cases are parsed here already: validate them here too, so
+            # workers get flat answers (a deeply nested document cannot be pickled).
+            chunk = [_flat(triage, item) for item in islice(source, size)]
             if chunk:
                 pending.append(pool.apply_async(_work, (chunk,)))
             while pending and (len(pending) >= 2 * jobs or not chunk):
                 yield pending.popleft().get()
             if not chunk and not pending:
                 return
+    finally:
+        # Never terminate(): killing a worker while it sends a result leaves the result
+        # queue's lock taken, and the pool hangs. What is in flight is bounded; let it finish.
+        pool.close()
+        pool.join()
+
+
+def _flat(triage: Triage, item: Item) -> Item:
+    if isinstance(item, RawCase) and not isinstance(item.raw, JsonLine):
+        return prepare(triage, item)
+    return item
 
 
 def chunk_size(jobs: int) -> int:
@@ -141,6 +171,7 @@ _worker: tuple[Triage, _Options] | None = None
 
 def _init(rules_dir: str | None, options: _Options) -> None:
     global _worker
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _worker = (Triage.load(rules_dir), options)
 
 

@@ -9,9 +9,9 @@ from typing import IO
 import click
 
 from ..audit import AuditLog, decision_record
-from ..cases import iter_raw_cases
-from ..formats import FORMATS, make_writer
-from ..runner import evaluate_chunks
+from ..cases import expand_paths, iter_raw_cases
+from ..formats import FORMATS, Writer, make_writer
+from ..runner import Chunk, evaluate_chunks
 from .audit import audit_log_option
 from .common import UsageFailure, load_triage, rules_option
 from .progress import Progress
@@ -29,7 +29,7 @@ from .progress import Progress
 @click.option(
     "-o",
     "--output",
-    type=click.File("w", encoding="utf-8", lazy=False),
+    type=click.File("w", encoding="utf-8", errors="backslashreplace", lazy=False),
     default="-",
     help="Write records here (default: stdout).",
 )
@@ -75,25 +75,24 @@ def batch(
         raise UsageFailure(f"cannot write audit log {audit_log}: {exc.strerror}") from None
     writer = make_writer(fmt, output)
     # Progress on stderr only when a person watches it and the records go elsewhere.
-    progress = Progress(sys.stderr.isatty() and not output.isatty(), paths)
+    files = list(expand_paths(paths))
+    progress = Progress(sys.stderr.isatty() and not output.isatty(), files)
     errors = mismatches = checked = failed = 0
-    items = progress.watch(iter_raw_cases(paths, stdin=sys.stdin, parse=False))
+    items = progress.watch(files, lambda f: iter_raw_cases([f], stdin=sys.stdin, parse=False))
     # Workers encode the records; only what the writer reads comes back, unless the audit log
     # needs whole records.
     keep = None if log is not None else (() if writer.encode else writer.reads)
     for chunk in evaluate_chunks(
         items, rules_dir, jobs=jobs, strict=strict, check=check, encode=writer.encode, keep=keep
     ):
-        if writer.encode:
+        if chunk.notes:  # each record, then what was wrong with it
+            _write_with_notes(writer, output, progress, chunk)
+        elif writer.encode:
             writer.write_encoded(chunk.data, chunk.size)
         else:
             for record in chunk.records:
                 writer.write(record)
         progress.tick(chunk.size)
-        if chunk.messages:
-            output.flush()  # the records first, then what was wrong with them
-        for line in chunk.messages:
-            progress.echo(line)
         if log is not None:
             for record in chunk.records:
                 if "error" not in record:
@@ -116,3 +115,19 @@ def batch(
         click.echo(f"{errors} case(s) invalid", err=True)
     if errors or mismatches:
         sys.exit(1)
+
+
+def _write_with_notes(writer: Writer, output: IO[str], progress: Progress, chunk: Chunk) -> None:
+    """Write a chunk record by record, each followed on stderr by its notes, as one worker would."""
+    notes = iter(chunk.notes)
+    note = next(notes, None)
+    for index in range(chunk.size):
+        if writer.encode:
+            writer.write_encoded(chunk.parts[index], 1)
+        else:
+            writer.write(chunk.records[index])
+        if note is not None and note[0] == index:
+            output.flush()
+            while note is not None and note[0] == index:
+                progress.echo(note[1])
+                note = next(notes, None)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import TypeVar
 
 import click
 
-from ..cases import JsonLine, RawCase, expand_paths
+from ..cases import JsonLine, RawCase
 
 T = TypeVar("T")
 WIDTH = 24  # bar cells
@@ -24,38 +24,36 @@ EVERY = 0.2  # seconds between redraws
 
 
 class Progress:
-    """``watch`` the input items, ``tick`` as records are written, ``echo`` messages, ``done``."""
+    """``watch`` the input, ``tick`` as records are written, ``echo`` messages, then ``done``."""
 
-    def __init__(self, enabled: bool, paths: Iterable[str] = ()):
+    def __init__(self, enabled: bool, files: list[str]):
         self.enabled = enabled
         self.count = 0
         self.start = self.last = time.monotonic()
-        files = list(expand_paths(paths)) if enabled else []
-        known = files and all(p != "-" and os.path.isfile(p) for p in files)
-        self.sizes = {p: os.path.getsize(p) for p in files} if known else {}
-        self.total = sum(self.sizes.values()) if known else 0
+        known = enabled and files and all(p != "-" and os.path.isfile(p) for p in files)
+        self.sizes = [os.path.getsize(p) for p in files] if known else []
+        self.total = sum(self.sizes)
         self.marks: deque[int] = deque()  # bytes read up to each case not yet written
         self.position = 0  # bytes read up to the last case written
 
-    def watch(self, items: Iterable[T]) -> Iterator[T]:
-        """Pass the items through, noting how far into the input each one ends."""
-        if not (self.enabled and self.total):
-            yield from items
+    def watch(self, files: list[str], read: Callable[[str], Iterable[T]]) -> Iterator[T]:
+        """The items ``read`` gives for each file, noting how far into the input each ends."""
+        if not self.total:
+            for path in files:
+                yield from read(path)
             return
-        done = offset = 0  # bytes of the files before the current one, and into the current
-        current = None
-        for item in items:
-            source = getattr(item, "source", None)
-            if source != current:
-                done += self.sizes.get(current, 0) if current is not None else 0
-                current, offset = source, 0
-            size = self.sizes.get(current, 0)
-            if isinstance(item, RawCase) and isinstance(item.raw, JsonLine):
-                offset += len(item.raw.text)
-            else:  # a case of a whole-document file, or an error naming it: the file is read
-                offset = size
-            self.marks.append(done + min(offset, size))
-            yield item
+        done = 0  # bytes in the files before this one
+        for path, size in zip(files, self.sizes, strict=True):
+            offset = 0
+            lines = path.lower().endswith(".jsonl")
+            for item in read(path):
+                if lines and isinstance(item, RawCase) and isinstance(item.raw, JsonLine):
+                    offset += len(item.raw.text.encode("utf-8", "surrogatepass"))
+                elif not lines:  # a case of a whole-document file: the file has been read
+                    offset = size
+                self.marks.append(done + min(offset, size))
+                yield item
+            done += size
 
     def tick(self, cases: int) -> None:
         """``cases`` more records written."""
@@ -88,6 +86,7 @@ class Progress:
         click.echo(message, err=True)
 
     def done(self) -> None:
+        """The last line: how many cases, in how long."""
         if self.enabled and self.count:
             elapsed = time.monotonic() - self.start
             click.echo(f"\r\x1b[K{self.count:,} case(s) evaluated in {elapsed:.1f} s", err=True)
