@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from itertools import chain
 from typing import Any
 
@@ -102,12 +102,19 @@ class TriageEngine:
 
     def __init__(self, rulebase: RuleBase):
         self.rulebase = rulebase
-        # Need rules test for an unanswered question, so with every answer given none can
-        # fire: such cases run on the smaller network of conclusion rules alone.
-        self._full = compile_rulebase(rulebase)()
-        self._conclude = compile_rulebase(rulebase, with_needs=False)()
         self._order = sorted(rulebase.questions.values(), key=lambda q: q.order)
         self._rule_order = {r.id: r.order for r in rulebase.rules}
+
+    # Need rules test for an unanswered question, so with every answer given none can fire:
+    # such cases run on the smaller network of conclusion rules alone. Each network is built
+    # when first needed (a batch of complete cases never builds the larger one).
+    @cached_property
+    def _full(self) -> _Engine:
+        return compile_rulebase(self.rulebase)()
+
+    @cached_property
+    def _conclude(self) -> _Engine:
+        return compile_rulebase(self.rulebase, with_needs=False)()
 
     def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
         """Run the rules over validated answers (unknown ids must already be rejected)."""
@@ -192,7 +199,7 @@ class _Engine(KnowledgeEngine):
             self.declare(Verdict(rule=info.rule, rank=rank, via=info.via or ""))
 
 
-def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[KnowledgeEngine]:
+def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[_Engine]:
     """Build the experta engine class for a rule base (do this once per process).
 
     The answers are one ``Answers`` fact with a slot per question (``None`` when unanswered),
