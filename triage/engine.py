@@ -133,7 +133,6 @@ class TriageEngine:
         ke.answers = answers
         ke.firings = []
         ke.verdicts = []
-        ke.top_rank = None
         ke.start(case)
         ke.run()
         needs: dict[str, list[str]] = {}
@@ -177,6 +176,7 @@ class _Engine(KnowledgeEngine):
         """
         self.agenda = Agenda()
         self.facts = FactList()
+        self.top_rank = None
         self.matcher.reset()
         for fact in chain.from_iterable(deffacts() for deffacts in self.get_deffacts()):
             self.facts.declare(fact)

@@ -61,6 +61,11 @@ class Writer:
     def __init__(self, out: IO[str]):
         self.out = out
         self._text = False  # text written since the last bytes
+        # UTF-8 can go straight to the byte stream under the text one where that changes
+        # nothing: the stream encodes UTF-8 and translates no newlines.
+        encoding = (getattr(out, "encoding", "") or "").lower().replace("_", "-")
+        utf8 = encoding in _UTF8 and os.linesep == "\n"
+        self._bytes: IO[bytes] | None = getattr(out, "buffer", None) if utf8 else None
 
     def write(self, record: dict[str, Any]) -> None:
         raise NotImplementedError
@@ -70,22 +75,20 @@ class Writer:
         raise NotImplementedError
 
     def _write_utf8(self, data: bytes) -> None:
-        """UTF-8 straight to the byte stream under the text one, where that changes nothing.
+        """Encoded records, as bytes where possible.
 
         Batch output is megabytes a second: decoding it to text only to encode it again
         took a good share of the writing process's time.
         """
-        buffer = getattr(self.out, "buffer", None)
-        encoding = (getattr(self.out, "encoding", "") or "").lower().replace("_", "-")
-        if buffer is None or encoding not in _UTF8 or os.linesep != "\n":
+        if self._bytes is None:
             self._write_text(data.decode("utf-8"))
             return
         if self._text:
             self.out.flush()
             self._text = False
-        buffer.write(data)
+        self._bytes.write(data)
         if getattr(self.out, "line_buffering", False):  # as the text stream would
-            buffer.flush()
+            self._bytes.flush()
 
     def _write_text(self, text: str) -> None:
         self.out.write(text)

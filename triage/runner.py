@@ -126,9 +126,10 @@ def evaluate_chunks(
     """
     options = _Options(strict, check, encode, frozenset(keep) if keep is not None else None)
     triage = Triage.load(rules_dir)
-    if jobs <= 1:
+    if jobs <= 1:  # nothing crosses a process boundary: keep the records whole
+        whole = options._replace(keep=None)
         for item in items:
-            yield evaluate_chunk(triage, [item], options)
+            yield evaluate_chunk(triage, [item], whole)
         return
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
