@@ -269,3 +269,63 @@ def test_an_internal_error_costs_only_its_own_record(monkeypatch):
     assert [r["id"] for r in records] == ["a", "boom", "c"]
     assert "simulated bug" in records[1]["error"]["message"]
     assert result.exit_code == 1 and "error: -: case 'boom'" in result.stderr
+
+
+def _spy_spool(monkeypatch) -> list:
+    """Record where each chunk a worker returned left its encoded records."""
+    from triage import runner
+
+    seen: list = []
+    real = runner._unspool
+
+    def spy(chunk):
+        seen.append(chunk.spool)
+        return real(chunk)
+
+    monkeypatch.setattr(runner, "_unspool", spy)
+    return seen
+
+
+def test_spool_files_are_written_over_and_read_to_their_length(monkeypatch, tmp_path):
+    import tempfile
+
+    from triage import runner
+
+    monkeypatch.setattr(runner, "CHUNK", 5)  # many chunks of varied size through 4 files
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    seen = _spy_spool(monkeypatch)
+    data = _mixed_cases(150)
+    one = invoke("--jobs", "1", "-", input=data)
+    two = invoke("--jobs", "2", "-", input=data)
+    assert one.stdout == two.stdout  # no stale bytes from a longer chunk before
+    spooled = [s for s in seen if s is not None]
+    assert len(spooled) > 2 * len({path for path, _ in spooled}) >= 8
+    assert len({length for _, length in spooled}) > 1
+    assert list(tmp_path.iterdir()) == []  # the spool directory is gone
+
+
+def test_without_a_spool_directory_records_come_back_through_the_pipe(monkeypatch, tmp_path):
+    from triage import runner
+
+    monkeypatch.setattr(runner.tempfile, "mkdtemp", lambda **kw: str(tmp_path / "gone"))
+    seen = _spy_spool(monkeypatch)
+    data = _mixed_cases(3 * chunk_size(2))
+    one = invoke("--jobs", "1", "-", input=data)
+    two = invoke("--jobs", "2", "-", input=data)
+    assert one.stdout == two.stdout
+    assert seen and all(s is None for s in seen)
+
+
+def test_stopping_early_removes_the_spool(monkeypatch, tmp_path, triage):
+    import tempfile
+
+    from triage.formats import json_lines
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    stream = CountingStream(10_000)
+    items = iter_cases(["-"], triage.rulebase, stdin=stream)
+    chunks = evaluate_chunks(items, None, jobs=2, encode=json_lines, keep=())
+    assert next(chunks).data.count(b"\n") == chunk_size(2)
+    assert len(list(tmp_path.iterdir())) == 1
+    chunks.close()
+    assert list(tmp_path.iterdir()) == []
