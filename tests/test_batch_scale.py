@@ -11,6 +11,8 @@ import sys
 import pytest
 from click.testing import CliRunner
 from conftest import ROOT
+from hypothesis import given
+from hypothesis import strategies as st
 
 from triage.cases import iter_cases
 from triage.cli import main
@@ -329,3 +331,40 @@ def test_stopping_early_removes_the_spool(monkeypatch, tmp_path, triage):
     assert len(list(tmp_path.iterdir())) == 1
     chunks.close()
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1, 9])
+def test_the_last_chunk_goes_in_small_pieces(monkeypatch, extra):
+    from triage import runner
+
+    monkeypatch.setattr(runner, "CHUNK", 16)
+    size = chunk_size(2)
+    n = 3 * size + extra
+    data = _mixed_cases(n)
+    sizes = [c.size for c in evaluate_chunks(_raw_lines(data), None, jobs=2)]
+    whole = n // size - 1  # full chunks before the last full one
+    assert sizes[:whole] == [size] * whole
+    tail = sizes[whole:]
+    assert sum(sizes) == n and len(tail) > 1 and max(tail) <= size // 8
+    assert max(tail) - min(tail) <= 1
+    one = invoke("--jobs", "1", "-", input=data)
+    two = invoke("--jobs", "2", "-", input=data)
+    assert one.stdout == two.stdout
+
+
+def _raw_lines(data: str):
+    from triage.cases import iter_raw_cases
+
+    return iter_raw_cases(["-"], stdin=io.StringIO(data), parse=False)
+
+
+@given(st.integers(0, 600), st.integers(1, 64))
+def test_pieces_keep_every_item_in_order(n, most):
+    from triage.runner import _pieces
+
+    items = list(range(n))
+    pieces = _pieces(items, most) if n else []
+    assert [i for piece in pieces for i in piece] == items
+    assert all(1 <= len(p) <= most for p in pieces)
+    if pieces:
+        assert max(map(len, pieces)) - min(map(len, pieces)) <= 1

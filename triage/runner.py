@@ -1,12 +1,16 @@
 """Evaluating a stream of cases, in one process or several, always in input order.
 
 Memory stays bounded: cases are read lazily and at most ``2 * jobs`` chunks (never more than
-``MAX_IN_FLIGHT`` cases) are in flight. Each worker process builds its engine once (engines
-cannot be pickled). A worker does all the per-case work for a chunk of consecutive cases: it
-parses and validates each raw case, evaluates it, checks it against its ``expect`` and encodes
-the records as one block of UTF-8. For JSON output the parent then only reads lines, writes
-bytes and adds up counts: with as many workers as cores, it shares a core with a worker, so
-whatever it does per case is time the workers lose.
+``MAX_IN_FLIGHT`` cases) are read ahead: ``2 * jobs - 1`` with the workers and one held back
+to learn where the input ends. The last chunk is cut into small pieces, so the workers finish
+together instead of one doing a whole chunk alone at the end.
+
+Each worker process builds its engine once (engines cannot be pickled). A worker does all the
+per-case work for a chunk of consecutive cases: it parses and validates each raw case,
+evaluates it, checks it against its ``expect`` and encodes the records as one block of UTF-8.
+For JSON output the parent then only reads lines, writes bytes and adds up counts: with as many
+workers as cores, it shares a core with a worker, so whatever it does per case is time the
+workers lose.
 
 A worker leaves that block in a spool file rather than sending it back through the pool's
 pipe. The records with the full audit trail are about 9 KB a case; through a pipe, the parent
@@ -24,7 +28,7 @@ import signal
 import tempfile
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
-from itertools import count, islice
+from itertools import islice, pairwise
 from typing import Any, NamedTuple
 
 from .cases import Case, CaseError, JsonLine, RawCase, parse_raw, validate_case
@@ -150,19 +154,33 @@ def evaluate_chunks(
         pending: deque[Any] = deque()
         source = iter(items)
         size = chunk_size(jobs)
-        for seq in count():
+
+        def read() -> list[Item]:
             # Whole-document cases are parsed here already: validate them here too, so
             # workers get flat answers (a deeply nested document cannot be pickled).
-            chunk = [_flat(triage, item) for item in islice(source, size)]
-            if chunk:
-                # 2 * jobs chunks at most are in flight, and the one 2 * jobs before this has
-                # been read back: its spool file is free.
+            return [_flat(triage, item) for item in islice(source, size)]
+
+        seq = 0
+        chunk = read()
+        while chunk:
+            ahead = read() if len(chunk) == size else []  # a short read: the input has ended
+            if len(ahead) < size:
+                # The last chunk and what is left go in small pieces, so that the workers
+                # finish together, rather than one waiting while another does a chunk alone.
+                pieces, ahead = _pieces(chunk + ahead, max(1, size // 8)), []
+            else:
+                pieces = [chunk]
+            for piece in pieces:
+                # 2 * jobs - 1 tasks at most are in flight (plus the chunk read ahead), and
+                # the one 2 * jobs before this has been read back: its spool file is free.
                 slot = os.path.join(spool, str(seq % (2 * jobs))) if spool else ""
-                pending.append(pool.apply_async(_work, (slot, chunk)))
-            while pending and (len(pending) >= 2 * jobs or not chunk):
-                yield _unspool(pending.popleft().get())
-            if not chunk and not pending:
-                return
+                pending.append(pool.apply_async(_work, (slot, piece)))
+                seq += 1
+                while len(pending) >= 2 * jobs - 1:
+                    yield _unspool(pending.popleft().get())
+            chunk = ahead
+        while pending:
+            yield _unspool(pending.popleft().get())
     finally:
         # Never terminate(): killing a worker while it sends a result leaves the result
         # queue's lock taken, and the pool hangs. What is in flight is bounded; let it finish.
@@ -178,8 +196,16 @@ def _flat(triage: Triage, item: Item) -> Item:
     return item
 
 
+def _pieces(items: list[Item], most: int) -> list[list[Item]]:
+    """``items`` cut into consecutive pieces of nearly equal size, none over ``most``."""
+    n = -(-len(items) // most)
+    step, extra = divmod(len(items), n)
+    cuts = [i * step + min(i, extra) for i in range(n + 1)]
+    return [items[a:b] for a, b in pairwise(cuts)]
+
+
 def chunk_size(jobs: int) -> int:
-    """Cases per task for ``jobs`` workers, with ``2 * jobs`` tasks in flight."""
+    """Cases per task for ``jobs`` workers, with ``2 * jobs`` chunks read ahead."""
     return max(1, min(CHUNK, MAX_IN_FLIGHT // (2 * jobs)))
 
 
