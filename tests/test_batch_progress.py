@@ -93,3 +93,17 @@ def test_standard_input_gets_a_counter_without_a_total():
     assert progress.total == 0
     progress.tick(5)
     assert progress.line(2.0) == "5 case(s)  2/s"
+
+
+def test_blocks_of_lines_move_the_bar_when_all_their_lines_are_written(tmp_path):
+    path = tmp_path / "b.jsonl"
+    path.write_bytes(b"a\n" + b"bb\n" + b"\n" + b"dddd\n" + b"\xffe\n")  # 2+3+1+5+3 bytes
+    progress = Progress(True, [str(path)])
+    items = list(progress.watch([str(path)], lambda f: iter_raw_cases([f], parse=False, block=2)))
+    assert [(i.first, len(i.lines)) for i in items] == [(1, 2), (3, 2), (5, 1)]
+    seen = []
+    for cases, covered in [(1, 1), (1, 1), (0, 1), (1, 1), (1, 1)]:  # line 3 is blank
+        progress.tick(cases, covered)
+        seen.append(progress.position)
+    assert seen == [0, 5, 5, 11, 14]
+    assert progress.count == 4

@@ -368,3 +368,42 @@ def test_pieces_keep_every_item_in_order(n, most):
     assert all(1 <= len(p) <= most for p in pieces)
     if pieces:
         assert max(map(len, pieces)) - min(map(len, pieces)) <= 1
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_line_that_is_not_utf8_costs_only_its_own_case(tmp_path, jobs):
+    cases = tmp_path / "a.jsonl"
+    cases.write_bytes(b'{"answers": {"age": 30}}\n\xff\xfe{}\n\n{"answers": {"age": 40}}\n')
+    result = _triage("--jobs", jobs, str(cases))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    records = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [r["id"] for r in records] == ["a[1]", "a[2]", "a[4]"]
+    assert records[1]["error"]["message"] == "line 2: not UTF-8 text"
+    assert "error" not in records[2]
+
+
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_line_numbers_survive_blocks_of_lines(monkeypatch, tmp_path, fmt):
+    from triage import runner
+
+    monkeypatch.setattr(runner, "CHUNK", 4)  # blocks of 4 lines, cut across blanks
+    lines = []
+    for i in range(1, 41):
+        if i % 5 == 0:
+            lines.append("  ")
+        elif i == 13:
+            lines.append('{"answers": {"note": "' + "x" * 2**20 + '"}}')
+        else:
+            lines.append(json.dumps({"answers": {"severity": i % 11}}))
+    cases = tmp_path / "c.jsonl"
+    cases.write_text("\n".join(lines) + "\n")
+    one = invoke("--jobs", "1", "--format", fmt, str(cases))
+    two = invoke("--jobs", "2", "--format", fmt, str(cases))
+    assert one.stdout == two.stdout and one.stderr == two.stderr
+    if fmt == "json":
+        records = json.loads(one.stdout)
+    else:
+        records = [json.loads(line) for line in one.stdout.splitlines()]
+    ids = [r["id"] for r in records]
+    assert ids == [f"c[{i}]" for i in range(1, 41) if i % 5]
+    assert "case 'c[13]': line 13 is longer than 1 MiB" in one.stderr

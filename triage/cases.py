@@ -8,6 +8,7 @@ is loaded safely, and aliases are refused (no "billion laughs").
 
 from __future__ import annotations
 
+import io
 import json
 import os
 from collections.abc import Iterable, Iterator
@@ -94,7 +95,7 @@ class JsonLine(NamedTuple):
     """One line of a JSON Lines input, not parsed yet (a batch worker parses it)."""
 
     lineno: int
-    text: str
+    text: str | bytes  # bytes as read from a file; decoded when parsed
 
 
 class RawCase(NamedTuple):
@@ -105,16 +106,47 @@ class RawCase(NamedTuple):
     raw: Any  # the parsed document, or a JsonLine still to parse
 
 
+class JsonLines(NamedTuple):
+    """Consecutive lines of a JSON Lines input, as read, blank ones too: a worker's share.
+
+    Sending a block of lines costs the reading process a few microseconds less per case
+    than a ``RawCase`` per line, and that process shares a core with the workers.
+    """
+
+    source: str
+    stem: str
+    first: int  # the number of the first line
+    lines: list[str | bytes]
+
+    def cases(self) -> Iterator[RawCase]:
+        """A ``RawCase`` for each line that is not blank."""
+        for lineno, line in enumerate(self.lines, self.first):
+            if line.strip():
+                yield RawCase(self.source, f"{self.stem}[{lineno}]", JsonLine(lineno, line))
+
+    def split(self) -> list[JsonLines]:
+        """One block per line."""
+        return [
+            self._replace(first=self.first + i, lines=[line]) for i, line in enumerate(self.lines)
+        ]
+
+
+def units(item: Any) -> int:
+    """How many input units an item covers: lines for a block, else one (progress counts them)."""
+    return len(item.lines) if isinstance(item, JsonLines) else 1
+
+
 def iter_raw_cases(
-    paths: Iterable[str], stdin: IO[str] | None = None, parse: bool = True
-) -> Iterator[RawCase | CaseError]:
+    paths: Iterable[str], stdin: IO[Any] | None = None, parse: bool = True, block: int = 0
+) -> Iterator[RawCase | CaseError | JsonLines]:
     """Every case of every path as read, in input order; validation can then run elsewhere.
 
-    With ``parse=False``, JSON Lines come as ``JsonLine`` text for ``parse_raw`` to parse.
+    With ``parse=False``, JSON Lines come as ``JsonLine`` lines for ``parse_raw`` to parse,
+    or, with ``block`` > 0, as ``JsonLines`` blocks of that many lines.
     """
     for path in expand_paths(paths):
-        for source, case_id, raw in _iter_raw(path, stdin):
-            if isinstance(raw, CaseError):
+        for source, case_id, raw in _iter_raw(path, stdin, block if not parse else 0):
+            if isinstance(raw, CaseError | JsonLines):
                 yield raw
             else:
                 item = RawCase(source, case_id, raw)
@@ -127,7 +159,9 @@ def parse_raw(item: RawCase) -> RawCase | CaseError:
         return item
     lineno, text = item.raw
     try:
-        return item._replace(raw=json.loads(text))
+        return item._replace(raw=json.loads(text.decode() if isinstance(text, bytes) else text))
+    except UnicodeDecodeError:
+        return CaseError(item.id, item.source, f"line {lineno}: not UTF-8 text")
     except RecursionError:
         return CaseError(item.id, item.source, f"line {lineno}: nested too deeply")
     except ValueError as exc:
@@ -145,12 +179,13 @@ def iter_cases(
             yield validate_case(item.raw, rb, source=item.source, default_id=item.id)
 
 
-def _iter_raw(path: str, stdin: IO[str] | None) -> Iterator[tuple[str, str, Any]]:
-    """(source, default id, raw case or CaseError) for each case in one path."""
+def _iter_raw(path: str, stdin: IO[Any] | None, block: int) -> Iterator[tuple[str, str, Any]]:
+    """(source, default id, raw case, CaseError or JsonLines) for each case in one path."""
     if path == "-":
         import sys
 
-        yield from _iter_jsonl(stdin if stdin is not None else sys.stdin, "-", "stdin")
+        stream = stdin if stdin is not None else sys.stdin
+        yield from _iter_jsonl(getattr(stream, "buffer", stream), "-", "stdin", block)
         return
     stem = Path(path).stem
     if not os.path.exists(path):
@@ -166,8 +201,8 @@ def _iter_raw(path: str, stdin: IO[str] | None) -> Iterator[tuple[str, str, Any]
         return
     try:
         if suffix == ".jsonl":
-            with open(path, encoding="utf-8", newline="") as fh:
-                yield from _iter_jsonl(fh, path, stem)
+            with open(path, "rb") as fh:
+                yield from _iter_jsonl(fh, path, stem, block)
             return
         if os.path.getsize(path) > MAX_FILE_BYTES:
             yield (
@@ -207,30 +242,36 @@ def _iter_raw(path: str, stdin: IO[str] | None) -> Iterator[tuple[str, str, Any]
         yield path, stem, doc
 
 
-def _iter_jsonl(fh: IO[str], source: str, stem: str) -> Iterator[tuple[str, str, Any]]:
+def _iter_jsonl(fh: IO[Any], source: str, stem: str, block: int) -> Iterator[tuple[str, str, Any]]:
+    """Each line of a JSON Lines stream, or blocks of ``block`` lines.
+
+    A line is decoded only when it is parsed, so a line that is not UTF-8 costs only its case.
+    """
+    nl: Any = "\n" if isinstance(fh, io.TextIOBase) else b"\n"
     lineno = 0
+    lines: list[Any] = []
     while True:
-        try:
-            line = fh.readline(MAX_LINE_BYTES + 1)
-        except UnicodeDecodeError:
-            yield (
-                source,
-                f"{stem}[{lineno + 1}]",
-                CaseError(f"{stem}[{lineno + 1}]", source, "not UTF-8 text"),
-            )
-            return
+        line = fh.readline(MAX_LINE_BYTES + 1)
         if not line:
-            return
+            break
         lineno += 1
-        case_id = f"{stem}[{lineno}]"
-        if len(line) > MAX_LINE_BYTES and not line.endswith("\n"):
-            while line and not line.endswith("\n"):  # skip the rest of the overlong line
+        if len(line) > MAX_LINE_BYTES and not line.endswith(nl):
+            while line and not line.endswith(nl):  # skip the rest of the line
                 line = fh.readline(MAX_LINE_BYTES)
+            if lines:
+                yield source, "", JsonLines(source, stem, lineno - len(lines), lines)
+                lines = []
+            case_id = f"{stem}[{lineno}]"
             yield source, case_id, CaseError(case_id, source, f"line {lineno} is longer than 1 MiB")
-            continue
-        if not line.strip():
-            continue
-        yield source, case_id, JsonLine(lineno, line)
+        elif block:
+            lines.append(line)
+            if len(lines) == block:
+                yield source, "", JsonLines(source, stem, lineno + 1 - block, lines)
+                lines = []
+        elif line.strip():
+            yield source, f"{stem}[{lineno}]", JsonLine(lineno, line)
+    if lines:
+        yield source, "", JsonLines(source, stem, lineno + 1 - len(lines), lines)
 
 
 def _parse_message(exc: Exception) -> str:

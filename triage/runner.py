@@ -28,13 +28,13 @@ import signal
 import tempfile
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
-from itertools import islice, pairwise
+from itertools import pairwise
 from typing import Any, NamedTuple
 
-from .cases import Case, CaseError, JsonLine, RawCase, parse_raw, validate_case
+from .cases import Case, CaseError, JsonLine, JsonLines, RawCase, parse_raw, units, validate_case
 from .service import Triage, check_expectation
 
-Item = Case | CaseError | RawCase
+Item = Case | CaseError | RawCase | JsonLines
 Encoder = Callable[[list[dict[str, Any]]], bytes]
 CHUNK = 256  # cases per task: fewer, larger tasks keep the parent's share of the CPU small
 MAX_IN_FLIGHT = 8192  # cases read ahead at most, whatever --jobs is, so memory stays bounded
@@ -44,6 +44,7 @@ class Chunk(NamedTuple):
     """Consecutive input cases, evaluated: what a front end writes, counts and reports."""
 
     size: int  # input cases (each gave exactly one record)
+    units: int  # input units covered (see ``cases.units``): lines for JSON Lines, else cases
     data: bytes  # their records encoded, in order, when an encoder was given and no notes
     parts: list[bytes]  # with notes: each record encoded on its own, so notes can follow it
     records: list[dict[str, Any]]  # their records cut to ``keep``, in order (none if keep is empty)
@@ -67,7 +68,7 @@ def evaluate_chunk(triage: Triage, items: list[Item], options: _Options) -> Chun
     records: list[dict[str, Any]] = []
     notes: list[tuple[int, str]] = []
     errors = checked = failed = mismatches = 0
-    for index, item in enumerate(items):
+    for index, item in enumerate(_cases(items)):
         item = prepare(triage, item)
         if isinstance(item, Case):
             try:
@@ -94,18 +95,27 @@ def evaluate_chunk(triage: Triage, items: list[Item], options: _Options) -> Chun
             mismatches += len(problems)
             notes.extend((index, _mismatch_line(item, p)) for p in problems)
         records.append(record)
+    size, covered = len(records), sum(map(units, items))
     data, parts = b"", []
     if options.encode and notes:
         parts = [options.encode([r]) for r in records]
-    elif options.encode:
+    elif options.encode and records:  # a block of blank lines has none
         data = options.encode(records)
     keep = options.keep
     if keep is not None:
         records = [{k: v for k, v in r.items() if k in keep} for r in records] if keep else []
-    return Chunk(len(items), data, parts, records, notes, errors, checked, failed, mismatches)
+    return Chunk(size, covered, data, parts, records, notes, errors, checked, failed, mismatches)
 
 
-def prepare(triage: Triage, item: Item) -> Case | CaseError:
+def _cases(items: list[Item]) -> Iterator[Case | CaseError | RawCase]:
+    for item in items:
+        if isinstance(item, JsonLines):
+            yield from item.cases()
+        else:
+            yield item
+
+
+def prepare(triage: Triage, item: Case | CaseError | RawCase) -> Case | CaseError:
     """A raw case parsed and validated; a case or an error as it is."""
     if isinstance(item, RawCase):
         item = parse_raw(item)
@@ -155,19 +165,26 @@ def evaluate_chunks(
         source = iter(items)
         size = chunk_size(jobs)
 
-        def read() -> list[Item]:
-            # Whole-document cases are parsed here already: validate them here too, so
-            # workers get flat answers (a deeply nested document cannot be pickled).
-            return [_flat(triage, item) for item in islice(source, size)]
+        def read() -> tuple[list[Item], int]:
+            """The next chunk: items worth ``size`` units, or what is left."""
+            chunk, weight = [], 0
+            for item in source:
+                # Whole-document cases are parsed here already: validate them here too, so
+                # workers get flat answers (a deeply nested document cannot be pickled).
+                chunk.append(_flat(triage, item))
+                weight += units(item)
+                if weight >= size:
+                    break
+            return chunk, weight
 
         seq = 0
-        chunk = read()
+        chunk, weight = read()
         while chunk:
-            ahead = read() if len(chunk) == size else []  # a short read: the input has ended
-            if len(ahead) < size:
+            ahead, weight = read() if weight >= size else ([], 0)
+            if weight < size:  # a short read: the input has ended
                 # The last chunk and what is left go in small pieces, so that the workers
                 # finish together, rather than one waiting while another does a chunk alone.
-                pieces, ahead = _pieces(chunk + ahead, max(1, size // 8)), []
+                pieces, ahead = _pieces(_lines(chunk + ahead), max(1, size // 8)), []
             else:
                 pieces = [chunk]
             for piece in pieces:
@@ -194,6 +211,13 @@ def _flat(triage: Triage, item: Item) -> Item:
     if isinstance(item, RawCase) and not isinstance(item.raw, JsonLine):
         return prepare(triage, item)
     return item
+
+
+def _lines(items: list[Item]) -> list[Item]:
+    """Items with each block of lines cut into one block per line."""
+    return [
+        one for item in items for one in (item.split() if isinstance(item, JsonLines) else [item])
+    ]
 
 
 def _pieces(items: list[Item], most: int) -> list[list[Item]]:

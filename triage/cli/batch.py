@@ -11,7 +11,7 @@ import click
 from ..audit import AuditLog, decision_record
 from ..cases import expand_paths, iter_raw_cases
 from ..formats import FORMATS, Writer, make_writer
-from ..runner import Chunk, evaluate_chunks
+from ..runner import Chunk, chunk_size, evaluate_chunks
 from .audit import audit_log_option
 from .common import UsageFailure, load_triage, rules_option
 from .progress import Progress
@@ -78,7 +78,11 @@ def batch(
     files = list(expand_paths(paths))
     progress = Progress(sys.stderr.isatty() and not output.isatty(), files)
     errors = mismatches = checked = failed = 0
-    items = progress.watch(files, lambda f: iter_raw_cases([f], stdin=sys.stdin, parse=False))
+    # With workers, JSON Lines go to them in blocks of lines, split into cases there.
+    block = chunk_size(jobs) if jobs > 1 else 0
+    items = progress.watch(
+        files, lambda f: iter_raw_cases([f], stdin=sys.stdin, parse=False, block=block)
+    )
     # Workers encode the records; only what the writer reads comes back, unless the audit log
     # needs whole records.
     keep = None if log is not None else (() if writer.encode else writer.reads)
@@ -88,11 +92,12 @@ def batch(
         if chunk.notes:  # each record, then what was wrong with it
             _write_with_notes(writer, output, progress, chunk)
         elif writer.encode:
-            writer.write_encoded(chunk.data, chunk.size)
+            if chunk.size:
+                writer.write_encoded(chunk.data, chunk.size)
         else:
             for record in chunk.records:
                 writer.write(record)
-        progress.tick(chunk.size)
+        progress.tick(chunk.size, chunk.units)
         if log is not None:
             for record in chunk.records:
                 if "error" not in record:

@@ -16,7 +16,7 @@ from typing import TypeVar
 
 import click
 
-from ..cases import JsonLine, RawCase
+from ..cases import JsonLine, JsonLines, RawCase, units
 
 T = TypeVar("T")
 WIDTH = 24  # bar cells
@@ -33,8 +33,10 @@ class Progress:
         known = enabled and files and all(p != "-" and os.path.isfile(p) for p in files)
         self.sizes = [os.path.getsize(p) for p in files] if known else []
         self.total = sum(self.sizes)
-        self.marks: deque[int] = deque()  # bytes read up to each case not yet written
-        self.position = 0  # bytes read up to the last case written
+        # (input units, bytes read up to its end) for each item read but not yet written
+        self.marks: deque[tuple[int, int]] = deque()
+        self.written = 0  # units written of the item at the head of ``marks``
+        self.position = 0  # bytes read up to the last item written
 
     def watch(self, files: list[str], read: Callable[[str], Iterable[T]]) -> Iterator[T]:
         """The items ``read`` gives for each file, noting how far into the input each ends."""
@@ -47,19 +49,23 @@ class Progress:
             offset = 0
             lines = path.lower().endswith(".jsonl")
             for item in read(path):
-                if lines and isinstance(item, RawCase) and isinstance(item.raw, JsonLine):
-                    offset += len(item.raw.text.encode("utf-8", "surrogatepass"))
+                if isinstance(item, JsonLines):
+                    offset += sum(map(_bytes, item.lines))
+                elif lines and isinstance(item, RawCase) and isinstance(item.raw, JsonLine):
+                    offset += _bytes(item.raw.text)
                 elif not lines:  # a case of a whole-document file: the file has been read
                     offset = size
-                self.marks.append(done + min(offset, size))
+                self.marks.append((units(item), done + min(offset, size)))
                 yield item
             done += size
 
-    def tick(self, cases: int) -> None:
-        """``cases`` more records written."""
+    def tick(self, cases: int, covered: int | None = None) -> None:
+        """``cases`` more records written, from ``covered`` input units (default: ``cases``)."""
         self.count += cases
-        for _ in range(min(cases, len(self.marks))):
-            self.position = self.marks.popleft()
+        self.written += cases if covered is None else covered
+        while self.marks and self.marks[0][0] <= self.written:
+            self.written -= self.marks[0][0]
+            self.position = self.marks.popleft()[1]
         now = time.monotonic()
         if self.enabled and now - self.last >= EVERY:
             self.last = now
@@ -90,3 +96,7 @@ class Progress:
         if self.enabled and self.count:
             elapsed = time.monotonic() - self.start
             click.echo(f"\r\x1b[K{self.count:,} case(s) evaluated in {elapsed:.1f} s", err=True)
+
+
+def _bytes(line: str | bytes) -> int:
+    return len(line) if isinstance(line, bytes) else len(line.encode("utf-8", "surrogatepass"))
