@@ -5,8 +5,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -407,3 +411,146 @@ def test_line_numbers_survive_blocks_of_lines(monkeypatch, tmp_path, fmt):
     ids = [r["id"] for r in records]
     assert ids == [f"c[{i}]" for i in range(1, 41) if i % 5]
     assert "case 'c[13]': line 13 is longer than 1 MiB" in one.stderr
+
+
+_DIES = """
+import os, sys
+from triage.service import Triage
+real = Triage.result
+def result(self, case, asked=None):
+    if case.id == "die":
+        os._exit(7)  # as if the kernel killed the worker for lack of memory
+    return real(self, case, asked)
+Triage.result = result
+from triage.cli import main
+main()
+"""
+
+
+def test_a_worker_that_dies_stops_the_run_with_a_clear_error(tmp_path):
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    data = "".join(
+        json.dumps({"id": "die" if i == 700 else f"c{i}", "answers": {"severity": i % 11}}) + "\n"
+        for i in range(900)
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", _DIES, "batch", "--jobs", "2", "-"],
+        input=data,
+        capture_output=True,
+        text=True,
+        timeout=120,  # a multiprocessing.Pool waited for the lost chunk for ever
+        env={**os.environ, "TMPDIR": str(spool)},
+    )
+    assert result.returncode == 3
+    assert "Traceback" not in result.stderr
+    assert "error: a worker process stopped unexpectedly" in result.stderr
+    written = [json.loads(line) for line in result.stdout.splitlines()]  # whole records
+    assert [r["id"] for r in written] == [f"c{i}" for i in range(len(written))]
+    assert f"stopped after {len(written)} case(s)" in result.stderr
+    assert list(spool.iterdir()) == []
+
+
+def test_sigterm_ends_a_parallel_run_and_removes_its_spool(tmp_path):
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    cases = tmp_path / "many.jsonl"
+    cases.write_text(_mixed_cases(20_000))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", "batch", "--jobs", "2", str(cases)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "TMPDIR": str(spool)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(spool.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(spool.iterdir()), "the run never made its spool directory"
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+    finally:
+        proc.kill()
+        stderr = proc.stderr.read()
+        proc.stderr.close()
+    assert b"Traceback" not in stderr
+    assert list(spool.iterdir()) == []
+
+
+def _children(pid: int) -> list[int]:
+    """Live child processes of ``pid``, from /proc."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
+def test_workers_end_when_their_parent_is_killed_outright(tmp_path):
+    cases = tmp_path / "many.jsonl"
+    cases.write_text(_mixed_cases(20_000))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", "batch", "--jobs", "2", str(cases)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(tmp_path)},  # a killed run cannot remove its spool
+    )
+    deadline = time.monotonic() + 60
+    while len(workers := _children(proc.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.kill()
+    proc.wait(timeout=60)
+    assert len(workers) == 2
+    deadline = time.monotonic() + 30
+    while any(map(_alive, workers)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(map(_alive, workers)), "orphaned workers kept running"
+
+
+def test_a_pool_found_broken_on_submit_is_a_dead_worker_too(monkeypatch, triage):
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
+    from triage.runner import WorkerDied
+
+    def broken(self, *args, **kwargs):
+        raise BrokenProcessPool("A child process terminated abruptly")
+
+    monkeypatch.setattr(ProcessPoolExecutor, "submit", broken)
+    items = iter_cases(["-"], triage.rulebase, stdin=CountingStream(10))
+    with pytest.raises(WorkerDied, match="stopped unexpectedly"):
+        list(evaluate_chunks(items, None, jobs=2))
+
+
+def test_a_second_sigterm_stops_a_run_waiting_for_input(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "triage", "batch", "--jobs", "2", "-"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(tmp_path)},
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.iterdir()) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the run has started, and waits for lines that do not come
+        proc.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert proc.poll() is None  # the first asks the run to stop after its chunk
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == -signal.SIGTERM
+    finally:
+        proc.kill()
+        proc.stdin.close()

@@ -26,8 +26,12 @@ import os
 import shutil
 import signal
 import tempfile
+import threading
+import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -37,6 +41,7 @@ from .service import Triage, check_expectation
 Item = Case | CaseError | RawCase | JsonLines
 Encoder = Callable[[list[dict[str, Any]]], bytes]
 CHUNK = 256  # cases per task: fewer, larger tasks keep the parent's share of the CPU small
+ORPHAN_CHECK = 1.0  # seconds between a worker's checks that its parent is still there
 MAX_IN_FLIGHT = 8192  # cases read ahead at most, whatever --jobs is, so memory stays bounded
 
 
@@ -159,9 +164,13 @@ def evaluate_chunks(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
     spool = tempfile.mkdtemp(prefix="triage-batch-") if encode else ""
-    pool = ctx.Pool(jobs, initializer=_init, initargs=(rules_dir, options))
+    # An executor rather than a multiprocessing.Pool: when a worker dies (killed, out of
+    # memory), a Pool quietly starts another and waits for the lost chunk for ever.
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=ctx, initializer=_init, initargs=(rules_dir, options)
+    )
     try:
-        pending: deque[Any] = deque()
+        pending: deque[Future[Chunk]] = deque()
         source = iter(items)
         size = chunk_size(jobs)
 
@@ -191,18 +200,21 @@ def evaluate_chunks(
                 # 2 * jobs - 1 tasks at most are in flight (plus the chunk read ahead), and
                 # the one 2 * jobs before this has been read back: its spool file is free.
                 slot = os.path.join(spool, str(seq % (2 * jobs))) if spool else ""
-                pending.append(pool.apply_async(_work, (slot, piece)))
+                pending.append(pool.submit(_work, slot, piece))
                 seq += 1
                 while len(pending) >= 2 * jobs - 1:
-                    yield _unspool(pending.popleft().get())
+                    yield _unspool(pending.popleft().result())
             chunk = ahead
         while pending:
-            yield _unspool(pending.popleft().get())
+            yield _unspool(pending.popleft().result())
+    except BrokenProcessPool:  # from a result, or from the next submit
+        raise WorkerDied(
+            "a worker process stopped unexpectedly (killed, or out of memory?)"
+        ) from None
     finally:
-        # Never terminate(): killing a worker while it sends a result leaves the result
-        # queue's lock taken, and the pool hangs. What is in flight is bounded; let it finish.
-        pool.close()
-        pool.join()
+        # Never kill workers: one killed while it sends a result can leave a lock taken and
+        # the pool hung. What is in flight is bounded; let it finish.
+        pool.shutdown(wait=True, cancel_futures=True)
         if spool:
             shutil.rmtree(spool, ignore_errors=True)
 
@@ -233,6 +245,10 @@ def chunk_size(jobs: int) -> int:
     return max(1, min(CHUNK, MAX_IN_FLIGHT // (2 * jobs)))
 
 
+class WorkerDied(RuntimeError):
+    """A worker process stopped before it returned its chunk (killed, or out of memory)."""
+
+
 def _unspool(chunk: Chunk) -> Chunk:
     """A worker's chunk with its encoded records read back from the spool file."""
     if chunk.spool is None:
@@ -251,7 +267,20 @@ _worker: tuple[Triage, _Options] | None = None
 def _init(rules_dir: str | None, options: _Options) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # whatever the parent does with it
+    threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
     _worker = (Triage.load(rules_dir), options)
+
+
+def _orphaned(parent: int) -> None:
+    """End this worker once its parent is gone (killed outright, say).
+
+    A worker waits for its next chunk on a pipe that it holds open itself, so without this it
+    would wait for ever, holding its memory and the parent's stderr.
+    """
+    while os.getppid() == parent:
+        time.sleep(ORPHAN_CHECK)
+    os._exit(1)
 
 
 def _work(slot: str, items: list[Item]) -> Chunk:

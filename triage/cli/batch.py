@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import os
+import signal
 import sys
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from typing import IO
 
 import click
@@ -11,7 +15,7 @@ import click
 from ..audit import AuditLog, decision_record
 from ..cases import expand_paths, iter_raw_cases
 from ..formats import FORMATS, Writer, make_writer
-from ..runner import Chunk, chunk_size, evaluate_chunks
+from ..runner import Chunk, WorkerDied, chunk_size, evaluate_chunks
 from .audit import audit_log_option
 from .common import UsageFailure, load_triage, rules_option
 from .progress import Progress
@@ -64,7 +68,8 @@ def batch(
     case gets an error record naming the file, the case and the field; the others still run.
 
     Exit status: 0 every case evaluated (and, with --check, as expected); 1 some case was
-    invalid, or a --check mismatch; 2 bad usage or a broken rule base.
+    invalid, or a --check mismatch; 2 bad usage or a broken rule base; 3 a worker process
+    died, so the run stopped (the records written are whole and in order); 143 terminated.
     """
     load_triage(rules_dir)  # a broken rule base stops here, before any case is read
     fmt = fmt or ("table" if output.isatty() else "jsonl")
@@ -77,7 +82,6 @@ def batch(
     # Progress on stderr only when a person watches it and the records go elsewhere.
     files = list(expand_paths(paths))
     progress = Progress(sys.stderr.isatty() and not output.isatty(), files)
-    errors = mismatches = checked = failed = 0
     # With workers, JSON Lines go to them in blocks of lines, split into cases there.
     block = chunk_size(jobs) if jobs > 1 else 0
     items = progress.watch(
@@ -86,40 +90,94 @@ def batch(
     # Workers encode the records; only what the writer reads comes back, unless the audit log
     # needs whole records.
     keep = None if log is not None else (() if writer.encode else writer.reads)
-    for chunk in evaluate_chunks(
+    chunks = evaluate_chunks(
         items, rules_dir, jobs=jobs, strict=strict, check=check, encode=writer.encode, keep=keep
-    ):
-        if chunk.notes:  # each record, then what was wrong with it
-            _write_with_notes(writer, output, progress, chunk)
-        elif writer.encode:
-            if chunk.size:
-                writer.write_encoded(chunk.data, chunk.size)
-        else:
-            for record in chunk.records:
-                writer.write(record)
-        progress.tick(chunk.size, chunk.units)
+    )
+    tally = Counter[str]()
+    stop: list[int] = []
+    try:
+        with _sigterm_stops(stop, jobs > 1), closing(chunks):
+            for chunk in chunks:
+                if stop:
+                    break
+                _write_chunk(writer, output, progress, log, chunk)
+                tally.update(
+                    errors=chunk.errors,
+                    checked=chunk.checked,
+                    failed=chunk.failed,
+                    mismatches=chunk.mismatches,
+                )
+    except WorkerDied as exc:  # the records written so far are whole and in order
+        output.flush()
         if log is not None:
-            for record in chunk.records:
-                if "error" not in record:
-                    log.append(decision_record(record, command="batch"))
-        errors += chunk.errors
-        checked += chunk.checked
-        failed += chunk.failed
-        mismatches += chunk.mismatches
+            log.close()
+        progress.echo(f"error: {exc}; stopped after {progress.count} case(s)")
+        sys.exit(3)
+    if stop:  # terminated: what was written is whole, but stop short of a closing summary
+        output.flush()
+        if log is not None:
+            log.close()
+        sys.exit(128 + stop[0])
     writer.close()
     progress.done()
     if log is not None:
         log.close()
+    errors, checked, failed = tally["errors"], tally["checked"], tally["failed"]
     if check:
         click.echo(
             f"checked {checked} case(s) with expectations: {checked - failed} ok, "
-            f"{failed} failed ({mismatches} mismatch(es)), {errors} invalid",
+            f"{failed} failed ({tally['mismatches']} mismatch(es)), {errors} invalid",
             err=True,
         )
     elif errors:
         click.echo(f"{errors} case(s) invalid", err=True)
-    if errors or mismatches:
+    if errors or tally["mismatches"]:
         sys.exit(1)
+
+
+@contextmanager
+def _sigterm_stops(stop: list[int], workers: bool) -> Iterator[None]:
+    """With workers, a first SIGTERM is noted in ``stop``, and the run stops at the next chunk.
+
+    The run then ends as after its last chunk: workers are waited for and spool files removed.
+    Raising from the handler instead could land inside the process pool's own code. A second
+    SIGTERM (the run may be waiting for input) and any SIGTERM without workers stop at once.
+    """
+
+    def handler(signum: int, frame: object) -> None:
+        stop.append(signum)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+    previous = None
+    if workers:
+        try:
+            previous = signal.signal(signal.SIGTERM, handler) or signal.SIG_DFL
+        except ValueError:  # not the main thread: signals are not ours to handle
+            workers = False
+    try:
+        yield
+    finally:
+        if workers:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _write_chunk(
+    writer: Writer, output: IO[str], progress: Progress, log: AuditLog | None, chunk: Chunk
+) -> None:
+    """A chunk's records to the output (and the audit log), its notes to stderr."""
+    if chunk.notes:  # each record, then what was wrong with it
+        _write_with_notes(writer, output, progress, chunk)
+    elif writer.encode:
+        if chunk.size:
+            writer.write_encoded(chunk.data, chunk.size)
+    else:
+        for record in chunk.records:
+            writer.write(record)
+    progress.tick(chunk.size, chunk.units)
+    if log is not None:
+        for record in chunk.records:
+            if "error" not in record:
+                log.append(decision_record(record, command="batch"))
 
 
 def _write_with_notes(writer: Writer, output: IO[str], progress: Progress, chunk: Chunk) -> None:
