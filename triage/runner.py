@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import shutil
 import signal
 import tempfile
 import threading
@@ -32,6 +31,7 @@ from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import ExitStack
 from itertools import pairwise
 from typing import Any, NamedTuple
 
@@ -163,63 +163,77 @@ def evaluate_chunks(
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
-    spool = tempfile.mkdtemp(prefix="triage-batch-") if encode else ""
-    # An executor rather than a multiprocessing.Pool: when a worker dies (killed, out of
-    # memory), a Pool quietly starts another and waits for the lost chunk for ever.
-    pool = ProcessPoolExecutor(
-        jobs, mp_context=ctx, initializer=_init, initargs=(rules_dir, options)
-    )
-    try:
-        pending: deque[Future[Chunk]] = deque()
-        source = iter(items)
-        size = chunk_size(jobs)
-
-        def read() -> tuple[list[Item], int]:
-            """The next chunk: items worth ``size`` units, or what is left."""
-            chunk, weight = [], 0
-            for item in source:
-                # Whole-document cases are parsed here already: validate them here too, so
-                # workers get flat answers (a deeply nested document cannot be pickled).
-                chunk.append(_flat(triage, item))
-                weight += units(item)
-                if weight >= size:
-                    break
-            return chunk, weight
-
-        seq = 0
-        chunk, weight = read()
-        while chunk:
-            ahead, weight = read() if weight >= size else ([], 0)
-            if weight < size:  # a short read: the input has ended
-                # The last chunk and what is left go in small pieces, so that the workers
-                # finish together, rather than one waiting while another does a chunk alone.
-                pieces, ahead = _pieces(_lines(chunk + ahead), max(1, size // 8)), []
-            else:
-                pieces = [chunk]
-            for piece in pieces:
-                # 2 * jobs - 1 tasks at most are in flight (plus the chunk read ahead), and
-                # the one 2 * jobs before this has been read back: its spool file is free.
-                slot = os.path.join(spool, str(seq % (2 * jobs))) if spool else ""
-                pending.append(pool.submit(_work, slot, piece))
-                seq += 1
-                while len(pending) >= 2 * jobs - 1:
-                    yield _unspool(pending.popleft().result())
-            chunk = ahead
-        while pending:
-            yield _unspool(pending.popleft().result())
-    except BrokenProcessPool:  # from a result, or from the next submit
-        raise WorkerDied(
-            "a worker process stopped unexpectedly (killed, or out of memory?)"
-        ) from None
-    finally:
+    with ExitStack() as stack:
+        # Workers leave encoded records here (see the module's docstring); removed at the end,
+        # after the pool has shut down, whatever the way out.
+        spool = (
+            stack.enter_context(
+                tempfile.TemporaryDirectory(prefix="triage-batch-", ignore_cleanup_errors=True)
+            )
+            if encode
+            else ""
+        )
+        # An executor rather than a multiprocessing.Pool: when a worker dies (killed, out of
+        # memory), a Pool quietly starts another and waits for the lost chunk for ever.
+        pool = ProcessPoolExecutor(
+            jobs, mp_context=ctx, initializer=_init, initargs=(rules_dir, options)
+        )
         # Never kill workers: one killed while it sends a result can leave a lock taken and
         # the pool hung. What is in flight is bounded; let it finish.
-        pool.shutdown(wait=True, cancel_futures=True)
-        if spool:
-            shutil.rmtree(spool, ignore_errors=True)
+        stack.callback(pool.shutdown, wait=True, cancel_futures=True)
+        try:
+            yield from _dispatch(pool, spool, jobs, (_flat(triage, item) for item in items))
+        except BrokenProcessPool:  # from a result, or from the next submit
+            raise WorkerDied(
+                "a worker process stopped unexpectedly (killed, or out of memory?)"
+            ) from None
+
+
+def _dispatch(
+    pool: ProcessPoolExecutor, spool: str, jobs: int, items: Iterator[Item]
+) -> Iterator[Chunk]:
+    """Chunks of ``items`` sent to the workers, their results yielded back in input order."""
+    size = chunk_size(jobs)
+
+    def read() -> tuple[list[Item], int]:
+        """The next chunk: items worth ``size`` units, or what is left."""
+        chunk, weight = [], 0
+        for item in items:
+            chunk.append(item)
+            weight += units(item)
+            if weight >= size:
+                break
+        return chunk, weight
+
+    pending: deque[Future[Chunk]] = deque()
+    seq = 0
+    chunk, weight = read()
+    while chunk:
+        ahead, weight = read() if weight >= size else ([], 0)
+        if weight < size:  # a short read: the input has ended
+            # The last chunk and what is left go in small pieces, so that the workers finish
+            # together, rather than one waiting while another does a whole chunk alone.
+            pieces, ahead = _pieces(_lines(chunk + ahead), max(1, size // 8)), []
+        else:
+            pieces = [chunk]
+        for piece in pieces:
+            # 2 * jobs - 1 tasks at most are in flight (plus the chunk read ahead), and the
+            # one 2 * jobs before this has been read back: its spool file is free.
+            slot = os.path.join(spool, str(seq % (2 * jobs))) if spool else ""
+            pending.append(pool.submit(_work, slot, piece))
+            seq += 1
+            while len(pending) >= 2 * jobs - 1:
+                yield _unspool(pending.popleft().result())
+        chunk = ahead
+    while pending:
+        yield _unspool(pending.popleft().result())
 
 
 def _flat(triage: Triage, item: Item) -> Item:
+    """A whole-document case (parsed already) validated, so workers get flat answers.
+
+    A deeply nested document cannot be pickled; its validation error can.
+    """
     if isinstance(item, RawCase) and not isinstance(item.raw, JsonLine):
         return prepare(triage, item)
     return item
