@@ -534,23 +534,105 @@ def test_a_pool_found_broken_on_submit_is_a_dead_worker_too(monkeypatch, triage)
         list(evaluate_chunks(items, None, jobs=2))
 
 
-def test_a_second_sigterm_stops_a_run_waiting_for_input(tmp_path):
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "triage", "batch", "--jobs", "2", "-"],
-        stdin=subprocess.PIPE,
+def _start(args, tmp_path, **kwargs):
+    """``triage batch`` in a child process, with its temporary directory in ``tmp_path``."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "triage", "batch", *args],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
         env={**os.environ, "TMPDIR": str(tmp_path)},
+        **kwargs,
     )
+
+
+def _spool_made(tmp_path):
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.iterdir()), "the run never made its spool directory"
+
+
+def test_sigterm_while_waiting_for_input_stops_at_once_and_cleanly(tmp_path):
+    proc = _start(["--jobs", "2", "-"], tmp_path, stdin=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 60
-        while not list(tmp_path.iterdir()) and time.monotonic() < deadline:
-            time.sleep(0.05)  # the run has started, and waits for lines that do not come
+        proc.stdin.write(b'{"answers": {}}\n')  # less than a chunk: the run waits for more
+        proc.stdin.flush()
+        _spool_made(tmp_path)
         proc.send_signal(signal.SIGTERM)
-        time.sleep(0.5)
-        assert proc.poll() is None  # the first asks the run to stop after its chunk
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == -signal.SIGTERM
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+        stderr = proc.stderr.read().decode()
     finally:
         proc.kill()
         proc.stdin.close()
+        proc.stderr.close()
+    assert "terminated after 0 case(s)" in stderr and "Traceback" not in stderr
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sigterm_to_the_whole_process_group_is_a_termination(tmp_path):
+    cases = tmp_path / "many.jsonl"
+    cases.write_text(_mixed_cases(20_000))
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    proc = _start(["--jobs", "2", str(cases)], spool, start_new_session=True)
+    try:
+        _spool_made(spool)
+        time.sleep(0.3)  # the workers are at work
+        os.killpg(proc.pid, signal.SIGTERM)  # as systemd or `kill -TERM -PGID` does
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+        stderr = proc.stderr.read().decode()
+    finally:
+        proc.kill()
+        proc.stderr.close()
+    assert "terminated after" in stderr and "worker process" not in stderr
+    assert list(spool.iterdir()) == []
+
+
+def test_an_ignored_sigterm_stays_ignored(tmp_path):
+    cases = tmp_path / "many.jsonl"
+    cases.write_text(_mixed_cases(3000))
+    spool = tmp_path / "tmp"
+    spool.mkdir()
+    proc = _start(
+        ["--jobs", "2", str(cases)],
+        spool,
+        preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN),
+    )
+    try:
+        _spool_made(spool)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=120) == 1  # ran to the end (some cases are invalid)
+    finally:
+        proc.kill()
+        proc.stderr.close()
+
+
+def test_without_a_usable_temporary_directory_records_still_come_back(monkeypatch):
+    import tempfile
+
+    def unusable(*args, **kwargs):
+        raise FileNotFoundError("No usable temporary directory found")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", unusable)
+    data = _mixed_cases(2 * chunk_size(2) + 9)
+    one = invoke("--jobs", "1", "-", input=data)
+    two = invoke("--jobs", "2", "-", input=data)
+    assert two.exception is None or isinstance(two.exception, SystemExit)
+    assert one.stdout == two.stdout and one.exit_code == two.exit_code == 1
+
+
+def test_no_chunk_is_larger_than_the_chunk_size(monkeypatch, tmp_path):
+    from triage import runner
+    from triage.cases import iter_raw_cases
+
+    monkeypatch.setattr(runner, "CHUNK", 16)
+    size = chunk_size(2)
+    (tmp_path / "a.jsonl").write_text(_mixed_cases(10))  # blocks cut short at a file's end
+    lines = _mixed_cases(100).splitlines()
+    lines[40] = '{"answers": {"note": "' + "x" * 2**20 + '"}}'  # and at an overlong line
+    (tmp_path / "b.jsonl").write_text("\n".join(lines) + "\n")
+    items = iter_raw_cases([str(tmp_path)], parse=False, block=size)
+    chunks = list(evaluate_chunks(items, None, jobs=2))
+    assert all(c.units <= size for c in chunks)
+    assert sum(c.units for c in chunks) == 110
+    assert sum(c.size for c in chunks) == 110  # every line is a case (or its error)

@@ -2,7 +2,8 @@
 
 Cases are yielded one at a time, in input order, so memory does not grow with the corpus.
 Every input case yields exactly one item: a ``Case`` or a ``CaseError`` naming the file, the
-case and the field (or, from ``iter_raw_cases``, a ``RawCase`` to validate elsewhere). YAML
+case and the field (or, from ``iter_raw_cases``, a ``RawCase`` to validate elsewhere, or a
+``JsonLines`` block of lines that a batch worker splits into cases). YAML
 is loaded safely, and aliases are refused (no "billion laughs").
 """
 
@@ -123,6 +124,13 @@ class JsonLines(NamedTuple):
         for lineno, line in enumerate(self.lines, self.first):
             if line.strip():
                 yield RawCase(self.source, f"{self.stem}[{lineno}]", JsonLine(lineno, line))
+
+    def cut(self, n: int) -> tuple[JsonLines, JsonLines]:
+        """The first ``n`` lines, and the rest."""
+        return (
+            self._replace(lines=self.lines[:n]),
+            self._replace(first=self.first + n, lines=self.lines[n:]),
+        )
 
     def split(self) -> list[JsonLines]:
         """One block per line."""

@@ -22,11 +22,11 @@ chunk in flight, written over rather than made anew, so its pages are not alloca
 from __future__ import annotations
 
 import multiprocessing
+import multiprocessing.connection
 import os
 import signal
 import tempfile
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -41,7 +41,6 @@ from .service import Triage, check_expectation
 Item = Case | CaseError | RawCase | JsonLines
 Encoder = Callable[[list[dict[str, Any]]], bytes]
 CHUNK = 256  # cases per task: fewer, larger tasks keep the parent's share of the CPU small
-ORPHAN_CHECK = 1.0  # seconds between a worker's checks that its parent is still there
 MAX_IN_FLIGHT = 8192  # cases read ahead at most, whatever --jobs is, so memory stays bounded
 
 
@@ -166,13 +165,7 @@ def evaluate_chunks(
     with ExitStack() as stack:
         # Workers leave encoded records here (see the module's docstring); removed at the end,
         # after the pool has shut down, whatever the way out.
-        spool = (
-            stack.enter_context(
-                tempfile.TemporaryDirectory(prefix="triage-batch-", ignore_cleanup_errors=True)
-            )
-            if encode
-            else ""
-        )
+        spool = _spool(stack) if encode else ""
         # An executor rather than a multiprocessing.Pool: when a worker dies (killed, out of
         # memory), a Pool quietly starts another and waits for the lost chunk for ever.
         pool = ProcessPoolExecutor(
@@ -185,8 +178,18 @@ def evaluate_chunks(
             yield from _dispatch(pool, spool, jobs, (_flat(triage, item) for item in items))
         except BrokenProcessPool:  # from a result, or from the next submit
             raise WorkerDied(
-                "a worker process stopped unexpectedly (killed, or out of memory?)"
+                "a worker process stopped unexpectedly (killed, out of memory, or could not start)"
             ) from None
+
+
+def _spool(stack: ExitStack) -> str:
+    """A new spool directory, removed when ``stack`` closes; "" if there is no usable one."""
+    try:
+        return stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="triage-batch-", ignore_cleanup_errors=True)
+        )
+    except OSError:  # records then come back through the pool's pipe, only more slowly
+        return ""
 
 
 def _dispatch(
@@ -195,14 +198,22 @@ def _dispatch(
     """Chunks of ``items`` sent to the workers, their results yielded back in input order."""
     size = chunk_size(jobs)
 
+    rest: list[JsonLines] = []  # the lines of a block that did not fit in the last chunk
+
     def read() -> tuple[list[Item], int]:
-        """The next chunk: items worth ``size`` units, or what is left."""
-        chunk, weight = [], 0
-        for item in items:
+        """The next chunk: items worth ``size`` units (a block of lines is cut to fit), or
+        fewer at the end of the input."""
+        chunk: list[Item] = []
+        weight = 0
+        while weight < size:
+            item = rest.pop() if rest else next(items, None)
+            if item is None:
+                break
+            if isinstance(item, JsonLines) and len(item.lines) > size - weight:
+                item, over = item.cut(size - weight)
+                rest.append(over)
             chunk.append(item)
             weight += units(item)
-            if weight >= size:
-                break
         return chunk, weight
 
     pending: deque[Future[Chunk]] = deque()
@@ -260,7 +271,7 @@ def chunk_size(jobs: int) -> int:
 
 
 class WorkerDied(RuntimeError):
-    """A worker process stopped before it returned its chunk (killed, or out of memory)."""
+    """A worker process stopped before it returned its chunk."""
 
 
 def _unspool(chunk: Chunk) -> Chunk:
@@ -282,18 +293,19 @@ def _init(rules_dir: str | None, options: _Options) -> None:
     global _worker
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # whatever the parent does with it
-    threading.Thread(target=_orphaned, args=(os.getppid(),), daemon=True).start()
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        threading.Thread(target=_orphaned, args=(parent.sentinel,), daemon=True).start()
     _worker = (Triage.load(rules_dir), options)
 
 
-def _orphaned(parent: int) -> None:
+def _orphaned(sentinel: int) -> None:
     """End this worker once its parent is gone (killed outright, say).
 
     A worker waits for its next chunk on a pipe that it holds open itself, so without this it
     would wait for ever, holding its memory and the parent's stderr.
     """
-    while os.getppid() == parent:
-        time.sleep(ORPHAN_CHECK)
+    multiprocessing.connection.wait([sentinel])
     os._exit(1)
 
 
@@ -305,7 +317,8 @@ def _work(slot: str, items: list[Item]) -> Chunk:
     if not (slot and chunk.data):
         return chunk
     try:  # no O_TRUNC: the file keeps its pages, and only its first bytes are read
-        with os.fdopen(os.open(slot, os.O_WRONLY | os.O_CREAT, 0o600), "wb") as fh:
+        flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)  # no newline mangling
+        with os.fdopen(os.open(slot, flags, 0o600), "wb") as fh:
             fh.write(chunk.data)
     except OSError:  # a full or vanished temporary directory: send the bytes after all
         return chunk

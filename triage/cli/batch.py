@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import os
-import signal
 import sys
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
-from typing import IO
+from contextlib import closing, nullcontext
+from typing import IO, NoReturn
 
 import click
 
@@ -19,6 +17,7 @@ from ..runner import Chunk, WorkerDied, chunk_size, evaluate_chunks
 from .audit import audit_log_option
 from .common import UsageFailure, load_triage, rules_option
 from .progress import Progress
+from .termination import Terminated, Termination
 
 
 @click.command()
@@ -87,18 +86,25 @@ def batch(
     items = progress.watch(
         files, lambda f: iter_raw_cases([f], stdin=sys.stdin, parse=False, block=block)
     )
+    term = Termination()
     # Workers encode the records; only what the writer reads comes back, unless the audit log
     # needs whole records.
     keep = None if log is not None else (() if writer.encode else writer.reads)
     chunks = evaluate_chunks(
-        items, rules_dir, jobs=jobs, strict=strict, check=check, encode=writer.encode, keep=keep
+        term.watch(items) if jobs > 1 else items,
+        rules_dir,
+        jobs=jobs,
+        strict=strict,
+        check=check,
+        encode=writer.encode,
+        keep=keep,
     )
     tally = Counter[str]()
-    stop: list[int] = []
     try:
-        with _sigterm_stops(stop, jobs > 1), closing(chunks):
+        # Without workers, SIGTERM keeps its default: there is nothing to clean up.
+        with term.handling() if jobs > 1 else nullcontext(), closing(chunks):
             for chunk in chunks:
-                if stop:
+                if term.signum:
                     break
                 _write_chunk(writer, output, progress, log, chunk)
                 tally.update(
@@ -107,17 +113,16 @@ def batch(
                     failed=chunk.failed,
                     mismatches=chunk.mismatches,
                 )
-    except WorkerDied as exc:  # the records written so far are whole and in order
-        output.flush()
-        if log is not None:
-            log.close()
-        progress.echo(f"error: {exc}; stopped after {progress.count} case(s)")
-        sys.exit(3)
-    if stop:  # terminated: what was written is whole, but stop short of a closing summary
-        output.flush()
-        if log is not None:
-            log.close()
-        sys.exit(128 + stop[0])
+    except WorkerDied as exc:
+        if not term.signum:  # (a SIGTERM to the whole process group ends workers too)
+            message = f"error: {exc}; stopped after {progress.count} case(s)"
+            _stop(output, log, progress, message, 3)
+    except Terminated:
+        pass
+    if term.signum:
+        _stop(
+            output, log, progress, f"terminated after {progress.count} case(s)", 128 + term.signum
+        )
     writer.close()
     progress.done()
     if log is not None:
@@ -135,30 +140,16 @@ def batch(
         sys.exit(1)
 
 
-@contextmanager
-def _sigterm_stops(stop: list[int], workers: bool) -> Iterator[None]:
-    """With workers, a first SIGTERM is noted in ``stop``, and the run stops at the next chunk.
-
-    The run then ends as after its last chunk: workers are waited for and spool files removed.
-    Raising from the handler instead could land inside the process pool's own code. A second
-    SIGTERM (the run may be waiting for input) and any SIGTERM without workers stop at once.
-    """
-
-    def handler(signum: int, frame: object) -> None:
-        stop.append(signum)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
-
-    previous = None
-    if workers:
-        try:
-            previous = signal.signal(signal.SIGTERM, handler) or signal.SIG_DFL
-        except ValueError:  # not the main thread: signals are not ours to handle
-            workers = False
-    try:
-        yield
-    finally:
-        if workers:
-            signal.signal(signal.SIGTERM, previous)
+def _stop(
+    output: IO[str], log: AuditLog | None, progress: Progress, message: str, status: int
+) -> NoReturn:
+    """End a run that stopped early: the records written are whole and in order, but a JSON
+    array is left open and no summary follows, so the output cannot pass for complete."""
+    output.flush()
+    if log is not None:
+        log.close()
+    progress.echo(message)
+    sys.exit(status)
 
 
 def _write_chunk(
