@@ -12,11 +12,13 @@ For JSON output the parent then only reads lines, writes bytes and adds up count
 workers as cores, it shares a core with a worker, so whatever it does per case is time the
 workers lose.
 
-A worker leaves that block in a spool file rather than sending it back through the pool's
-pipe. The records with the full audit trail are about 9 KB a case; through a pipe, the parent
-spent a third of its time receiving them (64 KB per read, each wake-up taking the GIL, then
-copies for the message and the unpickling). From a file it is one read. There is one file per
-chunk in flight, written over rather than made anew, so its pages are not allocated again.
+A worker leaves its chunk in a spool file rather than sending it back through the pool's pipe.
+The records with the full audit trail are about 9 KB a case; through a pipe, the parent spent
+a third of its time receiving them (64 KB per read, each wake-up taking the GIL, then copies
+for the message and the unpickling). From a file it is one read. And the pipe then carries
+only messages small enough to go whole, so a worker killed mid-send cannot leave the pool
+waiting for the rest of one. There is one file per chunk in flight, written over rather than
+made anew, so its pages are not allocated again.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from __future__ import annotations
 import multiprocessing
 import multiprocessing.connection
 import os
+import pickle
 import signal
 import tempfile
 import threading
@@ -57,7 +60,6 @@ class Chunk(NamedTuple):
     checked: int  # cases that had an ``expect`` (when checking)
     failed: int  # of those, cases whose result differed
     mismatches: int  # differences found, all cases together
-    spool: tuple[str, int] | None = None  # in transit: (file, length) a worker left data in
 
 
 class _Options(NamedTuple):
@@ -165,7 +167,7 @@ def evaluate_chunks(
     with ExitStack() as stack:
         # Workers leave encoded records here (see the module's docstring); removed at the end,
         # after the pool has shut down, whatever the way out.
-        spool = _spool(stack) if encode else ""
+        spool = _spool(stack)
         # An executor rather than a multiprocessing.Pool: when a worker dies (killed, out of
         # memory), a Pool quietly starts another and waits for the lost chunk for ever.
         pool = ProcessPoolExecutor(
@@ -216,7 +218,7 @@ def _dispatch(
             weight += units(item)
         return chunk, weight
 
-    pending: deque[Future[Chunk]] = deque()
+    pending: deque[Future[Chunk | Spooled]] = deque()
     seq = 0
     chunk, weight = read()
     while chunk:
@@ -274,16 +276,26 @@ class WorkerDied(RuntimeError):
     """A worker process stopped before it returned its chunk."""
 
 
-def _unspool(chunk: Chunk) -> Chunk:
-    """A worker's chunk with its encoded records read back from the spool file."""
-    if chunk.spool is None:
-        return chunk
-    path, length = chunk.spool
-    with open(path, "rb") as fh:
-        data = fh.read(length)
-    if len(data) != length:
-        raise OSError(f"spool file {path} was cut short")
-    return chunk._replace(data=data, spool=None)
+class Spooled(NamedTuple):
+    """Where a worker left a chunk: its pickled fields but ``data``, then ``data`` as is."""
+
+    path: str
+    fields: int  # bytes of pickle
+    data: int  # bytes of encoded records
+
+
+def _unspool(result: Chunk | Spooled) -> Chunk:
+    """A worker's chunk, read back from its spool file if it left it there."""
+    if isinstance(result, Chunk):
+        return result
+    with open(result.path, "rb") as fh:
+        fields = fh.read(result.fields)
+        data = fh.read(result.data)
+    if len(fields) != result.fields or len(data) != result.data:
+        raise OSError(f"spool file {result.path} was cut short")
+    # Our own worker wrote this file, in a directory only we can write to.
+    chunk: Chunk = pickle.loads(fields)
+    return chunk._replace(data=data)
 
 
 _worker: tuple[Triage, _Options] | None = None
@@ -309,17 +321,24 @@ def _orphaned(sentinel: int) -> None:
     os._exit(1)
 
 
-def _work(slot: str, items: list[Item]) -> Chunk:
-    """Evaluate a chunk; leave its encoded records in the spool file ``slot``, if given."""
+def _work(slot: str, items: list[Item]) -> Chunk | Spooled:
+    """Evaluate a chunk; leave it in the spool file ``slot``, if given.
+
+    What goes back through the pool's pipe is then a message of a few dozen bytes, which a
+    pipe takes whole. A worker killed while it wrote a large result there would leave half a
+    message, and the pool would wait for the rest for ever.
+    """
     assert _worker is not None
     triage, options = _worker
     chunk = evaluate_chunk(triage, items, options)
-    if not (slot and chunk.data):
+    if not slot:
         return chunk
+    fields = pickle.dumps(chunk._replace(data=b""), protocol=pickle.HIGHEST_PROTOCOL)
     try:  # no O_TRUNC: the file keeps its pages, and only its first bytes are read
         flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)  # no newline mangling
         with os.fdopen(os.open(slot, flags, 0o600), "wb") as fh:
+            fh.write(fields)
             fh.write(chunk.data)
-    except OSError:  # a full or vanished temporary directory: send the bytes after all
+    except OSError:  # a full or vanished temporary directory: send it all after all
         return chunk
-    return chunk._replace(data=b"", spool=(slot, len(chunk.data)))
+    return Spooled(slot, len(fields), len(chunk.data))
