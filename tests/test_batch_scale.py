@@ -488,17 +488,22 @@ def _spool_made(tmp_path):
     assert list(tmp_path.iterdir()), "the run never made its spool directory"
 
 
-def test_sigterm_ends_a_parallel_run_and_removes_its_spool(tmp_path):
-    cases, spool = _many(tmp_path)
-    proc = _start(["--jobs", "2", str(cases)], spool)
+def _terminated(proc, send=lambda proc: proc.send_signal(signal.SIGTERM)) -> str:
+    """``send`` SIGTERM, check that the run ends with status 143, and give its stderr."""
     try:
-        _spool_made(spool)
-        proc.send_signal(signal.SIGTERM)
+        send(proc)
         assert proc.wait(timeout=60) == 128 + signal.SIGTERM
-        stderr = proc.stderr.read().decode()
+        return proc.stderr.read().decode()
     finally:
         proc.kill()
         proc.stderr.close()
+
+
+def test_sigterm_ends_a_parallel_run_and_removes_its_spool(tmp_path):
+    cases, spool = _many(tmp_path)
+    proc = _start(["--jobs", "2", str(cases)], spool)
+    _spool_made(spool)
+    stderr = _terminated(proc)
     assert "terminated after" in stderr and "Traceback" not in stderr
     assert list(spool.iterdir()) == []
 
@@ -561,13 +566,9 @@ def test_sigterm_while_waiting_for_input_stops_at_once_and_cleanly(tmp_path):
         proc.stdin.write(b'{"answers": {}}\n')  # less than a chunk: the run waits for more
         proc.stdin.flush()
         _spool_made(tmp_path)
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
-        stderr = proc.stderr.read().decode()
+        stderr = _terminated(proc)
     finally:
-        proc.kill()
         proc.stdin.close()
-        proc.stderr.close()
     assert "terminated after 0 case(s)" in stderr and "Traceback" not in stderr
     assert list(tmp_path.iterdir()) == []
 
@@ -575,15 +576,10 @@ def test_sigterm_while_waiting_for_input_stops_at_once_and_cleanly(tmp_path):
 def test_sigterm_to_the_whole_process_group_is_a_termination(tmp_path):
     cases, spool = _many(tmp_path)
     proc = _start(["--jobs", "2", str(cases)], spool, start_new_session=True)
-    try:
-        _spool_made(spool)
-        time.sleep(0.3)  # the workers are at work
-        os.killpg(proc.pid, signal.SIGTERM)  # as systemd or `kill -TERM -PGID` does
-        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
-        stderr = proc.stderr.read().decode()
-    finally:
-        proc.kill()
-        proc.stderr.close()
+    _spool_made(spool)
+    time.sleep(0.3)  # the workers are at work
+    # as systemd or `kill -TERM -PGID` does
+    stderr = _terminated(proc, lambda proc: os.killpg(proc.pid, signal.SIGTERM))
     assert "terminated after" in stderr and "worker process" not in stderr
     assert list(spool.iterdir()) == []
 

@@ -1,9 +1,10 @@
 """Evaluating a stream of cases, in one process or several, always in input order.
 
 Memory stays bounded: cases are read lazily and at most ``2 * jobs`` chunks (never more than
-``MAX_IN_FLIGHT`` cases) are read ahead: ``2 * jobs - 1`` with the workers and one held back
-to learn where the input ends. The last chunk is cut into small pieces, so the workers finish
-together instead of one doing a whole chunk alone at the end.
+``MAX_IN_FLIGHT`` cases) are read ahead: ``2 * jobs - 1`` with the workers and one held back to
+learn where the input ends (with, at most, the rest of a block of lines cut to fit it). The
+last chunk is cut into small pieces, so the workers finish together instead of one doing a
+whole chunk alone at the end.
 
 Each worker process builds its engine once (engines cannot be pickled). A worker does all the
 per-case work for a chunk of consecutive cases: it parses and validates each raw case,

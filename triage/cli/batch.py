@@ -81,8 +81,9 @@ def batch(
     # Progress on stderr only when a person watches it and the records go elsewhere.
     files = list(expand_paths(paths))
     progress = Progress(sys.stderr.isatty() and not output.isatty(), files)
+    parallel = jobs > 1
     # With workers, JSON Lines go to them in blocks of lines, split into cases there.
-    block = chunk_size(jobs) if jobs > 1 else 0
+    block = chunk_size(jobs) if parallel else 0
     items = progress.watch(
         files, lambda f: iter_raw_cases([f], stdin=sys.stdin, parse=False, block=block)
     )
@@ -91,7 +92,7 @@ def batch(
     # needs whole records.
     keep = None if log is not None else (() if writer.encode else writer.reads)
     chunks = evaluate_chunks(
-        term.watch(items) if jobs > 1 else items,
+        term.watch(items) if parallel else items,
         rules_dir,
         jobs=jobs,
         strict=strict,
@@ -102,7 +103,7 @@ def batch(
     tally = Counter[str]()
     try:
         # Without workers, SIGTERM keeps its default: there is nothing to clean up.
-        with term.handling() if jobs > 1 else nullcontext(), closing(chunks):
+        with term.handling() if parallel else nullcontext(), closing(chunks):
             for chunk in chunks:
                 if term.signum:
                     break
@@ -127,16 +128,18 @@ def batch(
     progress.done()
     if log is not None:
         log.close()
-    errors, checked, failed = tally["errors"], tally["checked"], tally["failed"]
+    errors, checked, failed, mismatches = (
+        tally[k] for k in ("errors", "checked", "failed", "mismatches")
+    )
     if check:
         click.echo(
             f"checked {checked} case(s) with expectations: {checked - failed} ok, "
-            f"{failed} failed ({tally['mismatches']} mismatch(es)), {errors} invalid",
+            f"{failed} failed ({mismatches} mismatch(es)), {errors} invalid",
             err=True,
         )
     elif errors:
         click.echo(f"{errors} case(s) invalid", err=True)
-    if errors or tally["mismatches"]:
+    if errors or mismatches:
         sys.exit(1)
 
 
