@@ -19,6 +19,7 @@ from typing import IO, Any, NamedTuple
 
 import yaml
 
+from .documents import DuplicateKeyError, UniqueKeys, load_json
 from .errors import AnswerError
 from .knowledge import RuleBase
 
@@ -65,8 +66,9 @@ class CaseError:
         return f"{where}: {self.message}"
 
 
-class _NoAliasLoader(yaml.SafeLoader):
-    """A safe loader that refuses aliases: case files never need them, and they can explode."""
+class _NoAliasLoader(UniqueKeys, yaml.SafeLoader):
+    """A safe loader that refuses aliases (case files never need them, and they can explode)
+    and duplicate keys."""
 
     def compose_node(self, parent: Any, index: Any) -> Any:
         if self.check_event(yaml.AliasEvent):
@@ -167,11 +169,13 @@ def parse_raw(item: RawCase) -> RawCase | CaseError:
         return item
     lineno, text = item.raw
     try:
-        return item._replace(raw=json.loads(text.decode() if isinstance(text, bytes) else text))
+        return item._replace(raw=load_json(text.decode() if isinstance(text, bytes) else text))
     except UnicodeDecodeError:
         return CaseError(item.id, item.source, f"line {lineno}: not UTF-8 text")
     except RecursionError:
         return CaseError(item.id, item.source, f"line {lineno}: nested too deeply")
+    except DuplicateKeyError as exc:
+        return CaseError(item.id, item.source, f"line {lineno}: {exc}")
     except ValueError as exc:
         return CaseError(item.id, item.source, f"line {lineno}: invalid JSON: {exc}")
 
@@ -232,7 +236,7 @@ def _iter_raw(path: str, stdin: IO[Any] | None, block: int) -> Iterator[tuple[st
         yield path, stem, CaseError(stem, path, f"cannot read: {exc.strerror or exc}")
         return
     try:
-        doc = json.loads(text) if suffix == ".json" else yaml.load(text, Loader=_NoAliasLoader)
+        doc = load_json(text) if suffix == ".json" else yaml.load(text, Loader=_NoAliasLoader)
     except RecursionError:
         yield path, stem, CaseError(stem, path, "nested too deeply")
         return
@@ -283,6 +287,8 @@ def _iter_jsonl(fh: IO[Any], source: str, stem: str, block: int) -> Iterator[tup
 
 
 def _parse_message(exc: Exception) -> str:
+    if isinstance(exc, DuplicateKeyError):
+        return str(exc)
     if isinstance(exc, json.JSONDecodeError):
         return f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
     mark = getattr(exc, "problem_mark", None)

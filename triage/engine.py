@@ -18,7 +18,7 @@ total and does not depend on ``PYTHONHASHSEED``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import chain
@@ -33,7 +33,7 @@ from .conditions import Condition
 from .facts import Answers, Finding, Need, Trigger, Verdict
 from .knowledge import KRule, Outcome, RuleBase
 from .matcher import LeanReteMatcher
-from .questions import Question
+from .questions import Group, Question
 from .strategy import SalienceStrategy
 
 _IMMUTABLE = frozenset({str, int, float, bool})
@@ -69,6 +69,7 @@ class Evaluation:
     verdicts: list[VerdictInfo]
     needs: dict[str, list[str]]  # question id -> ids of the rules that need it
     questions: dict[str, Question]
+    groups: Mapping[str, Group] = field(default_factory=dict)
 
     @property
     def outcome(self) -> Outcome:
@@ -92,9 +93,66 @@ class Evaluation:
         return self.questions[pending[0]] if pending else None
 
     @property
+    def next_questions(self) -> list[Question]:
+        """The next screen: the next needed question, with the other needed members of its
+        group (in asking order); empty when the result is final."""
+        first = self.next_question
+        if first is None or not first.group:
+            return [first] if first else []
+        return [self.questions[q] for q in self.groups[first.group].members if q in self.needs]
+
+    @property
+    def screen(self) -> Screen | None:
+        """The next screen with its group and progress, or None when the result is final."""
+        questions = self.next_questions
+        if not questions:
+            return None
+        group = self.groups.get(questions[0].group) if questions[0].group else None
+        return Screen(tuple(questions), group, self.progress)
+
+    @property
+    def progress(self) -> Progress:
+        """Screens answered so far, and screens that may still be needed (the engine's count)."""
+        return Progress(
+            _screens(self.answers, self.questions), _screens(self.needs, self.questions)
+        )
+
+    @property
     def unsure_answers(self) -> list[str]:
         """The questions answered ``unsure``, in catalogue order."""
         return [q for q, v in self.answers.items() if v == "unsure"]
+
+
+@dataclass(frozen=True)
+class Progress:
+    """``done`` screens answered; at most ``left`` still to come (including the next)."""
+
+    done: int
+    left: int
+
+    @property
+    def step(self) -> int:
+        """The number of the next screen."""
+        return self.done + 1
+
+    @property
+    def total(self) -> int:
+        """About how many screens the whole interview takes, as far as the engine can tell."""
+        return self.done + self.left
+
+
+@dataclass(frozen=True)
+class Screen:
+    """What an interview shows next: one question, or the needed members of a group."""
+
+    questions: tuple[Question, ...]
+    group: Group | None
+    progress: Progress
+
+
+def _screens(question_ids: Iterable[str], questions: Mapping[str, Question]) -> int:
+    """How many screens these questions take: a group's members share one."""
+    return len({questions[q].group or q for q in question_ids})
 
 
 class TriageEngine:
@@ -147,6 +205,7 @@ class TriageEngine:
             verdicts=list(ke.verdicts),
             needs=needs,
             questions=self.rulebase.questions,
+            groups=self.rulebase.groups,
         )
 
 

@@ -8,15 +8,16 @@ naming the file, the rule or question, and the field.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from .conditions import Condition, ConditionError, parse_condition
+from .documents import UniqueKeys
 from .errors import RuleBaseError
-from .questions import TYPES, Question
+from .questions import TYPES, Group, Question
 
 CORE_FILES = ("questions.yaml", "sources.yaml", "policy.yaml", "plans.yaml")
 SPECIAL_TIERS = ("caution", "resolution")
@@ -78,6 +79,7 @@ class RuleBase:
     rules: list[KRule]
     plans: dict[str, Any]
     files: list[str] = field(default_factory=list)
+    groups: dict[str, Group] = field(default_factory=dict)
 
     def outcome(self, disposition: str, timeframe: str | None) -> Outcome:
         """The outcome entry for a disposition and timeframe."""
@@ -124,12 +126,13 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     for p in yaml_files:
         data = p.read_bytes()
         digest.update(p.name.encode() + b"\0" + data + b"\0")
-        docs[p.name] = _parse_yaml(p, data)
+        docs[p.name] = parse_yaml(p, data)
 
     def rel(name: str) -> str:
         return str(root / name)
 
     questions = _load_questions(rel("questions.yaml"), docs["questions.yaml"])
+    groups = _load_groups(rel("questions.yaml"), docs["questions.yaml"], questions)
     sources = _load_sources(rel("sources.yaml"), docs["sources.yaml"])
     name, version, outcomes = _load_policy(rel("policy.yaml"), docs["policy.yaml"])
     tiers = {o.disposition for o in outcomes} | set(SPECIAL_TIERS)
@@ -154,17 +157,20 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         rules=rules,
         plans=plans,
         files=[p.name for p in yaml_files],
+        groups=groups,
     )
 
 
 # libyaml's safe loader when PyYAML has it (its wheels do): about eight times faster on the
 # rule files. Its error messages are worded a little differently from the pure-Python loader's.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+class _SafeLoader(UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The safe loader, refusing duplicate keys."""
 
 
-def _parse_yaml(path: Path, data: bytes) -> Any:
+def parse_yaml(path: Path, data: bytes) -> Any:
+    """One rule file's YAML, safely; a fault is a ``RuleBaseError`` naming the file."""
     try:
-        return yaml.load(data.decode("utf-8"), Loader=_SAFE_LOADER)
+        return yaml.load(data.decode("utf-8"), Loader=_SafeLoader)
     except UnicodeDecodeError:
         raise RuleBaseError(str(path), "not UTF-8 text") from None
     except yaml.YAMLError as exc:
@@ -230,7 +236,6 @@ def _load_questions(file: str, data: Any) -> dict[str, Question]:
             prompt=_text(file, item, entry, "prompt"),
             why=_text(file, item, entry, "why"),
             help=_text(file, item, entry, "help", required=False),
-            group=str(entry.get("group") or ""),
             order=i,
             values=values,
             labels={str(k): str(v) for k, v in labels.items()},
@@ -238,6 +243,58 @@ def _load_questions(file: str, data: Any) -> dict[str, Question]:
             max=hi,
             unit=str(entry.get("unit") or ""),
         )
+    return out
+
+
+def _load_groups(file: str, data: Any, questions: dict[str, Question]) -> dict[str, Group]:
+    """The screens of related yes/no questions; each question belongs to one group at most.
+
+    Each member's ``Question.group`` is set to its group's id.
+    """
+    raw = data.get("groups", []) if isinstance(data, dict) else []
+    if not isinstance(raw, list):
+        raise RuleBaseError(file, "expected a list of groups", field="groups")
+    out: dict[str, Group] = {}
+    owner: dict[str, str] = {}
+    for i, entry in enumerate(raw):
+        gid = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(gid, str) or not gid:
+            raise RuleBaseError(file, "each group needs an id", item=f"group #{i + 1}", field="id")
+        item = f"group '{gid}'"
+        if gid in out or gid in questions:
+            raise RuleBaseError(
+                file, "duplicate id (groups and questions share ids)", item=item, field="id"
+            )
+        unknown = set(entry) - {"id", "title", "help", "members"}
+        if unknown:
+            raise RuleBaseError(file, "unknown field", item=item, field=sorted(unknown, key=str)[0])
+        members = entry.get("members")
+        if not isinstance(members, list) or not members:
+            raise RuleBaseError(file, "expected a list of question ids", item=item, field="members")
+        for qid in members:
+            q = questions.get(qid) if isinstance(qid, str) else None
+            if q is None:
+                raise RuleBaseError(file, f"unknown question {qid!r}", item=item, field="members")
+            if q.type != "yesno":
+                raise RuleBaseError(
+                    file,
+                    f"a group holds yes/no questions; {qid!r} is {q.type}",
+                    item=item,
+                    field="members",
+                )
+            if qid in owner:
+                raise RuleBaseError(
+                    file, f"{qid!r} is already in group {owner[qid]!r}", item=item, field="members"
+                )
+            owner[qid] = gid
+        out[gid] = Group(
+            id=gid,
+            title=_text(file, item, entry, "title"),
+            help=_text(file, item, entry, "help", required=False),
+            members=tuple(sorted(members, key=lambda q: questions[q].order)),
+        )
+    for qid, gid in owner.items():
+        questions[qid] = replace(questions[qid], group=gid)
     return out
 
 

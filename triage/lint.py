@@ -17,12 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .cases import Case, CaseError, iter_cases, validate_case
 from .conditions import Condition
 from .errors import RuleBaseError
-from .knowledge import CORE_FILES, KRule, RuleBase, load_rulebase
+from .knowledge import CORE_FILES, KRule, RuleBase, load_rulebase, parse_yaml
 from .questions import YESNO_VALUES
 from .service import Triage
 
@@ -187,8 +185,8 @@ def _raw_checks(root: Path) -> Iterator[Problem]:
     for p in sorted(root.iterdir()):
         if p.suffix in (".yaml", ".yml") and p.is_file():
             try:
-                docs[p.name] = yaml.safe_load(p.read_text(encoding="utf-8"))
-            except (UnicodeDecodeError, yaml.YAMLError):
+                docs[p.name] = parse_yaml(p, p.read_bytes())
+            except (OSError, RuleBaseError):
                 continue  # the loader reports it
     qfile = str(root / "questions.yaml")
     questions: dict[str, dict[str, Any]] | None = None

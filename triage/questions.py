@@ -91,6 +91,16 @@ class Question:
         return tuple(v for v in self.values if v in raw)
 
 
+@dataclass(frozen=True)
+class Group:
+    """Related yes/no questions asked on one screen ("Do you have any of these?")."""
+
+    id: str
+    title: str
+    members: tuple[str, ...]
+    help: str = ""
+
+
 def _fmt(x: float | None) -> str:
     return "?" if x is None else (str(int(x)) if float(x).is_integer() else str(x))
 
