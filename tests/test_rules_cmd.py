@@ -207,6 +207,7 @@ def _core_missing(r):
 
     edit_questions(r, rename)
     edit(r / "20-doctor.yaml", "question: weight_loss,", "question: lost_weight,")
+    edit(r / "questions.yaml", "- weight_loss\n", "- lost_weight\n")
 
 
 def _core_changed(r):
