@@ -86,7 +86,7 @@ def test_a_near_miss_gets_a_suggestion_in_the_words_on_screen(q):
 
 def test_back_at_where_is_your_pain_asks_which_back(q):
     assert word_of_choices(q["location"], "back")
-    with pytest.raises(InputError, match="Upper back .* or Lower back"):
+    with pytest.raises(InputError, match=r"Upper back .* or Lower back"):
         parse_typed(q["location"], "back")
 
 

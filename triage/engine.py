@@ -18,7 +18,7 @@ total and does not depend on ``PYTHONHASHSEED``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import chain
@@ -93,30 +93,38 @@ class Evaluation:
 
     @property
     def next_question(self) -> Question | None:
-        """The question an interview asks next, or None when the result is final.
-
-        Red flags first: a question that can still lead to an ``ask_first`` outcome (an
-        emergency) comes before any other; otherwise the catalogue's order decides.
-        """
-        if not self.needs:
-            return None
-        first = min(
-            self.needs,
-            key=lambda q: (
-                self.need_rank.get(q, -1) < self.ask_first_rank,
-                self.questions[q].order,
-            ),
-        )
-        return self.questions[first]
+        """The question an interview asks next, or None when the result is final."""
+        screen = self.next_questions
+        return screen[0] if screen else None
 
     @property
     def next_questions(self) -> list[Question]:
         """The next screen: the next needed question, with the other needed members of its
         group (in asking order); empty when the result is final."""
-        first = self.next_question
-        if first is None or not first.group:
-            return [first] if first else []
-        return [self.questions[q] for q in self.groups[first.group].members if q in self.needs]
+        return self.questions_after()
+
+    def questions_after(self, passed: Collection[str] = ()) -> list[Question]:
+        """The next screen once the questions ``passed`` over are left aside (a case that
+        does not answer them, replayed by `triage explain`).
+
+        Red flags first: a question that can still lead to an ``ask_first`` outcome (an
+        emergency) comes before any other; otherwise the catalogue's order decides.
+        """
+        pending = [q for q in self.needs if q not in passed]
+        if not pending:
+            return []
+        first = self.questions[
+            min(
+                pending,
+                key=lambda q: (
+                    self.need_rank.get(q, -1) < self.ask_first_rank,
+                    self.questions[q].order,
+                ),
+            )
+        ]
+        if not first.group:
+            return [first]
+        return [self.questions[q] for q in self.groups[first.group].members if q in pending]
 
     @property
     def screen(self) -> Screen | None:
@@ -393,6 +401,8 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
             concluded["finding"] = r.finding
         if r.caution:
             concluded["caution"] = r.caution
+        if r.routine:
+            concluded["routine"] = r.routine
         if r.disposition is not None:
             if unsure:
                 engine.declare(Trigger(rule=r.id, tier=r.tier, unsure=unsure))

@@ -169,7 +169,7 @@ def render_details(
         out.lines += render_trail(record)
     ident = record["rulebase"]
     out.add("")
-    out.add(
+    out.para(
         f"Rule base {ident['name']} {ident['version']} (sha256 {ident['sha256'][:12]}), "
         f"triage {record['triage_version']}"
     )
