@@ -89,7 +89,8 @@ def why(ev: Evaluation, question: Question, rb: RuleBase) -> list[str]:
     outcomes = [rb.outcome(r.disposition, r.timeframe) for r in rules if r.disposition]
     if outcomes:
         top = max(outcomes, key=lambda o: o.rank)
-        lines.append(f"If the answer is yes, the advice could be: {top.label}.")
+        when = "If the answer is yes" if question.type == "yesno" else "Depending on the answer"
+        lines.append(f"{when}, the advice could be: {top.label}.")
     names = dict.fromkeys(str(rb.sources[s]["short"]) for r in rules for s in r.sources)
     if names:
         lines.append("Based on: " + "; ".join(names) + ".")
