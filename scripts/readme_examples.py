@@ -79,9 +79,7 @@ def ask_transcript() -> str:
         child.sendline(text)
     child.expect(pexpect.EOF)
     text = out.getvalue().replace("\r", "").strip("\n")
-    return console(
-        "uv run triage ask", text[: text.index("Watch for these")].rstrip() + "\n\n..."
-    )
+    return console("uv run triage ask", text[: text.index("Watch for these")].rstrip() + "\n\n...")
 
 
 def check_wrong() -> str:
