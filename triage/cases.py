@@ -1,4 +1,4 @@
-"""Reading case files (spec/case-format.md): YAML, JSON, JSON Lines, directories and stdin.
+"""Reading case files (docs/case-files.md): YAML, JSON, JSON Lines, directories and stdin.
 
 Cases are yielded one at a time, in input order, so memory does not grow with the corpus.
 Every input case yields exactly one item: a ``Case`` or a ``CaseError`` naming the file, the
@@ -51,7 +51,7 @@ class CaseError:
     field: str | None = None
 
     def record(self) -> dict[str, Any]:
-        """The error record of case-format.md."""
+        """The error record of docs/result-record.md."""
         return {
             "id": self.id,
             "source": self.source,

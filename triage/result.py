@@ -85,9 +85,15 @@ def _reasons(ev: Evaluation, rb: RuleBase) -> list[dict[str, Any]]:
         if v.via:
             item["softened_by"] = v.via
             item["unsure"] = list(v.unsure)
-            item["text"] = f"{rule.reason} {rb.rule(v.via).reason}"
+            # The trigger's own reason says how urgent a definite yes would be; what applies
+            # is the softened outcome, so say that, and name the sign.
+            item["text"] = f"{rb.rule(v.via).reason} (The sign: {_lower(rule.title)}.)"
         out.append(item)
     return out
+
+
+def _lower(title: str) -> str:
+    return title[:1].lower() + title[1:] if title[1:2].islower() else title
 
 
 def _short(rb: RuleBase, sources: tuple[str, ...]) -> list[str]:
