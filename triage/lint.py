@@ -307,7 +307,12 @@ def _core_questions(file: str, questions: dict[str, dict[str, Any]]) -> Iterator
         item = f"question '{qid}'"
         q = questions.get(qid)
         if q is None:
-            yield Problem("core-question", file, "core question of the public catalogue (docs/questions.md) is missing", item)
+            yield Problem(
+                "core-question",
+                file,
+                "core question of the public catalogue (docs/questions.md) is missing",
+                item,
+            )
             continue
         if q.get("type") != qtype:
             yield Problem(
