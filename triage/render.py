@@ -243,6 +243,7 @@ def _plan(out: _Text, plan: dict[str, Any], skip: str = "") -> None:
 def _tools(out: _Text, tools: dict[str, Any], skip: str) -> None:
     if tools["summary"]["text"] != skip:
         out.bullet(tools["summary"]["text"])
+    out.add("  Which tool, and how:")
     for opt in tools["options"]:
         if not opt["recommended"]:
             why = f" ({'; '.join(opt['cons'])})" if opt["cons"] else ""
