@@ -75,3 +75,41 @@ def test_knowledge_and_engine_do_not_import_the_fhir_package():
                 # only the readers and writers, and only lazily (inside a function)
                 assert path.name in ("cases.py", "formats.py"), path
                 assert node.col_offset > 0, f"{path.name} imports FHIR at start-up"
+
+
+def test_each_result_a_request_produces_goes_to_the_audit(triage):
+    seen = []
+    routes = {
+        (e.method, e.path): e for e in endpoints(triage, audit=lambda r, p: seen.append((r, p)))
+    }
+    start = {"resourceType": "QuestionnaireResponse", "status": "in-progress"}
+    routes[("POST", "/fhir/Questionnaire/$next-question")].handle(json.dumps(start).encode())
+    assert seen == []  # no result yet: a screen to answer
+    answers = dict(start, item=[{"linkId": "age", "answer": [{"valueInteger": 12}]}])
+    answers["item"].append(
+        {
+            "linkId": "tearing_pain",
+            "answer": [
+                {
+                    "valueCoding": {
+                        "system": "https://triage.example.org/fhir/CodeSystem/back-neck-triage-answers",
+                        "code": "yes",
+                    }
+                }
+            ],
+        }
+    )
+    reply = routes[("POST", "/fhir/Questionnaire/$next-question")].handle(
+        json.dumps(answers).encode()
+    )
+    assert json.loads(reply.body)["status"] == "completed"
+    hook = {
+        "hook": "patient-view",
+        "hookInstance": "x",
+        "context": {"questionnaireResponse": answers},
+    }
+    routes[("POST", "/cds-services/{id}")].handle(json.dumps(hook).encode(), id="back-neck-triage")
+    assert [(r["disposition"], p) for r, p in seen] == [
+        ("emergency", "/fhir/Questionnaire/$next-question"),
+        ("emergency", "/cds-services"),
+    ]

@@ -11,6 +11,8 @@ import re
 
 from ..knowledge import RuleBase
 
+#: The product's name, as the questionnaire's and the CDS service's title.
+TITLE = "Back and neck pain triage"
 #: Where the project's own FHIR artefacts (questionnaire, code systems, extensions) live.
 BASE = "https://triage.example.org/fhir"
 

@@ -17,6 +17,7 @@ service fetches nothing itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -38,9 +39,12 @@ SUMMARY_MAX = 139  # the specification: a summary of fewer than 140 characters
 
 
 class _Model(BaseModel):
-    """A CDS Hooks object: unknown fields refused in what this service writes."""
+    """A CDS Hooks object of a response: a field the specification does not name is refused
+    (its reserved ``extension`` aside), so what this service writes keeps to it."""
 
     model_config = ConfigDict(extra="forbid")
+
+    extension: dict[str, Any] | None = None
 
     def json_bytes(self) -> bytes:
         return self.model_dump_json(exclude_none=True).encode("utf-8")
@@ -98,23 +102,41 @@ class Link(_Model):
     appContext: str | None = None
 
 
+class Action(_Model):
+    type: Literal["create", "update", "delete"]
+    description: str | None = None  # required in a card's suggestion, not in a system action
+    resource: dict[str, Any] | None = None
+    resourceId: str | None = None
+
+
+class Suggestion(_Model):
+    label: str
+    uuid: str | None = None
+    isRecommended: bool | None = None
+    actions: list[Action] | None = None
+
+
 class Card(_Model):
     uuid: str | None = None
     summary: str = Field(max_length=SUMMARY_MAX)
     detail: str | None = None
     indicator: Literal["info", "warning", "critical"]
     source: Source
+    suggestions: list[Suggestion] | None = None
+    selectionBehavior: Literal["at-most-one", "any"] | None = None
+    overrideReasons: list[Coding] | None = None
     links: list[Link] | None = None
 
 
 class CardsResponse(_Model):
     cards: list[Card]
+    systemActions: list[Action] | None = None
 
 
-class ErrorBody(_Model):
+class ErrorBody(BaseModel):
     """What a refused request gets (the same shape as the JSON API's errors)."""
 
-    class Error(_Model):
+    class Error(BaseModel):
         message: str
         field: str | None
 
@@ -133,7 +155,7 @@ def service(triage: Triage) -> CdsService:
     )
     return CdsService(
         hook="patient-view",
-        title="Back and neck pain triage",
+        title=c.TITLE,
         description=(
             f"What the person's answers to the {rb.name} questionnaire advise (emergency, "
             "doctor, physical therapist or self-care), why, and what to do."
@@ -149,9 +171,14 @@ def cds_discovery(triage: Triage | None = None) -> Reply:
 
 
 def cds_service(
-    service_id: str, body: bytes, triage: Triage | None = None, region: str | None = None
+    service_id: str,
+    body: bytes,
+    triage: Triage | None = None,
+    region: str | None = None,
+    audit: Callable[[dict[str, Any]], object] | None = None,
 ) -> Reply:
-    """POST ``/cds-services/{id}``: the card for the answers in the request."""
+    """POST ``/cds-services/{id}``: the card for the answers in the request (``audit`` is
+    given the result record, for the audit log)."""
     triage = triage or Triage.load()
     try:
         if service_id != service(triage).id:
@@ -167,6 +194,8 @@ def cds_service(
         error = ErrorBody.Error(message=exc.message, field=exc.field)
         return Reply(exc.status, ErrorBody(error=error).json_bytes(), JSON)
     record = triage.result(case, region=region)
+    if audit is not None:
+        audit(record)
     return Reply(200, CardsResponse(cards=[card(record, triage.rulebase)]).json_bytes(), JSON)
 
 

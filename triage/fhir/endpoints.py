@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from ..service import Triage
 from . import canonical as c
@@ -45,12 +46,22 @@ def code_system(resource_id: str, triage: Triage | None = None) -> Reply:
     return Reply(200, build(rb, kinds[resource_id]).model_dump_json().encode("utf-8"), FHIR_JSON)
 
 
-def endpoints(triage: Triage, region: str | None = None) -> list[Endpoint]:
-    """The routes to mount for one rule base (and the region its advice is for)."""
+def endpoints(
+    triage: Triage,
+    region: str | None = None,
+    audit: Callable[[dict[str, Any], str], object] | None = None,
+) -> list[Endpoint]:
+    """The routes to mount for one rule base (and the region its advice is for).
+
+    ``audit(record, path)`` is given each result record that a request produced (a finished
+    ``$next-question``, a CDS card), with the route's path, for the audit log."""
     from .cds import cds_discovery, cds_service
     from .next_question import next_question
 
     name = c.questionnaire_id(triage.rulebase)
+
+    def audited(path: str) -> Callable[[dict[str, Any]], object] | None:
+        return None if audit is None else (lambda record: audit(record, path))
 
     def read_questionnaire(body: bytes, id: str) -> Reply:
         if id != name:
@@ -61,7 +72,9 @@ def endpoints(triage: Triage, region: str | None = None) -> list[Endpoint]:
         Endpoint(
             "POST",
             "/fhir/Questionnaire/$next-question",
-            lambda body: next_question(body, triage, region),
+            lambda body: next_question(
+                body, triage, region, audited("/fhir/Questionnaire/$next-question")
+            ),
         ),
         Endpoint("GET", "/fhir/Questionnaire/{id}", read_questionnaire),
         Endpoint("GET", "/fhir/CodeSystem/{id}", lambda body, id: code_system(id, triage)),
@@ -69,6 +82,6 @@ def endpoints(triage: Triage, region: str | None = None) -> list[Endpoint]:
         Endpoint(
             "POST",
             "/cds-services/{id}",
-            lambda body, id: cds_service(id, body, triage, region),
+            lambda body, id: cds_service(id, body, triage, region, audited("/cds-services")),
         ),
     ]

@@ -20,6 +20,7 @@ given back in the catalogue's form, and a narrative, now out of date, is dropped
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fhir.resources.R4B.extension import Extension
@@ -39,8 +40,15 @@ SOURCE = "$next-question"  # a result's ``source`` for a response that came in a
 PARAMETER = "questionnaire-response"
 
 
-def next_question(body: bytes, triage: Triage | None = None, region: str | None = None) -> Reply:
-    """POST ``[base]/Questionnaire/$next-question``: the response, advanced by one screen."""
+def next_question(
+    body: bytes,
+    triage: Triage | None = None,
+    region: str | None = None,
+    audit: Callable[[dict[str, Any]], object] | None = None,
+) -> Reply:
+    """POST ``[base]/Questionnaire/$next-question``: the response, advanced by one screen.
+
+    ``audit`` is given the result record when the interview ends (for the audit log)."""
     triage = triage or Triage.load()
     try:
         raw = _response_of(read_json(body))
@@ -49,7 +57,7 @@ def next_question(body: bytes, triage: Triage | None = None, region: str | None 
             raise Refused(422, case.message, case.field)
     except Refused as exc:
         return fhir_refusal(exc)
-    qr = advance(triage, QuestionnaireResponse.model_validate(raw), case, region)
+    qr = advance(triage, QuestionnaireResponse.model_validate(raw), case, region, audit)
     return Reply(200, qr.model_dump_json().encode("utf-8"), FHIR_JSON)
 
 
@@ -73,7 +81,11 @@ def _response_of(doc: Any) -> dict[str, Any]:
 
 
 def advance(
-    triage: Triage, qr: QuestionnaireResponse, case: Case, region: str | None = None
+    triage: Triage,
+    qr: QuestionnaireResponse,
+    case: Case,
+    region: str | None = None,
+    audit: Callable[[dict[str, Any]], object] | None = None,
 ) -> QuestionnaireResponse:
     """The response (whose answers are ``case``) with the next screen added to its
     questionnaire, or completed."""
@@ -89,6 +101,8 @@ def advance(
         status = "in-progress"
     else:
         record = triage.result(case, region=region)
+        if audit is not None:
+            audit(record)
         questionnaire = adaptive(rb, asked)
         questionnaire.item = [*(questionnaire.item or []), outcome_item(outcome_text(record))]
         contained = [questionnaire, guidance(record, contained=False), parameters(record)]

@@ -41,11 +41,6 @@ ITEM_TYPES = {
 UCUM_UNITS = {"years": "a", "weeks": "wk", "days": "d", "months": "mo"}
 
 
-def title(rb: RuleBase) -> str:
-    """The questionnaire's title, from the rule base's name."""
-    return rb.name.replace("-", " ").replace("_", " ").capitalize()
-
-
 def questionnaire(rb: RuleBase) -> Questionnaire:
     """The whole catalogue, in asking order, marked adaptive: a form filler can ask it screen
     by screen through ``$next-question``, or show it whole."""
@@ -60,7 +55,7 @@ def questionnaire(rb: RuleBase) -> Questionnaire:
         url=c.questionnaire_url(rb),
         version=rb.version,
         name=c.computable_name(rb.name),
-        title=title(rb),
+        title=c.TITLE,
         status="active",
         subjectType=["Patient"],
         description=(
@@ -80,7 +75,7 @@ def adaptive(rb: RuleBase, asked: Iterable[str], required: Iterable[str] = ()) -
         meta=Meta(profile=[c.ADAPTIVE_PROFILE]),
         extension=[Extension(url=c.ADAPTIVE_EXTENSION, valueBoolean=True)],
         version=rb.version,
-        title=title(rb),
+        title=c.TITLE,
         status="active",
         derivedFrom=[c.questionnaire_canonical(rb)],
         item=items(rb, asked, set(required)),
