@@ -7,6 +7,7 @@ import json
 
 import pytest
 from conftest import ROOT
+from fhir.resources.R4B.operationoutcome import OperationOutcome
 from fhir_checks import valid
 
 from triage.cases import Case, CaseError, iter_cases, validate_case
@@ -174,6 +175,7 @@ def test_an_emergency_sign_ends_it_on_the_first_screen(triage):
 def refusal(reply):
     body = json.loads(reply.body)
     assert body["resourceType"] == "OperationOutcome"
+    OperationOutcome.model_validate(body)
     (issue,) = body["issue"]
     assert issue["severity"] == "error" and "\n" not in issue["diagnostics"]
     return issue

@@ -7,7 +7,6 @@ import copy
 import json
 import os
 import time
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -337,4 +336,3 @@ def test_a_case_file_and_its_response_are_the_same_case(triage):
     assert back.raw_answers == {
         q: list(v) if isinstance(v, tuple) else v for q, v in case.answers.items()
     }
-    assert Path(path).exists()

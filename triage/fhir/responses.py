@@ -58,14 +58,14 @@ def case_from_resource(
     field; any other resource is an error."""
     case_id = raw.get("id") if isinstance(raw.get("id"), str) and raw.get("id") else default_id
     try:
-        answers = read_answers(raw, rb)
+        answers = _read_answers(raw, rb)
     except _Problem as exc:
         return CaseError(case_id, source, exc.message, exc.field)
     raw_answers = {q: list(v) if isinstance(v, tuple) else v for q, v in answers.items()}
     return Case(case_id, source, answers, raw_answers=raw_answers)
 
 
-def read_answers(raw: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
+def _read_answers(raw: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
     """The canonical answers of a QuestionnaireResponse (raises ``_Problem``)."""
     kind = raw.get("resourceType")
     if kind != "QuestionnaireResponse":
@@ -224,17 +224,16 @@ def response(
     *,
     case_id: str | None = None,
     status: str = "completed",
-    order: list[str] | None = None,
     contained: bool = False,
 ) -> QuestionnaireResponse:
     """Answers as a QuestionnaireResponse to the whole questionnaire (or, ``contained``, to
-    the adaptive one it contains, which the caller adds), in catalogue order or ``order``."""
-    ids = order if order is not None else sorted(answers, key=lambda q: rb.questions[q].order)
+    the adaptive one it contains, which the caller adds), in catalogue order."""
+    ids = sorted(answers, key=lambda q: rb.questions[q].order)
     return QuestionnaireResponse(
         id=case_id if case_id and c.is_id(case_id) else None,
         questionnaire=f"#{CONTAINED_ID}" if contained else c.questionnaire_canonical(rb),
         status=status,
-        item=response_items(rb, [q for q in ids if q in answers], answers) or None,
+        item=response_items(rb, ids, answers) or None,
     )
 
 
