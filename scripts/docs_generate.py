@@ -23,6 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from docs_fhir import GENERATED as FHIR_GENERATED
 from readme_examples import ROOT, console, elide, run
 
 from triage.conditions import Condition
@@ -454,6 +455,8 @@ GENERATED: dict[str, Callable[[], str]] = {
         "uv run triage rules coverage cases/", elide(run(["rules", "coverage", "cases/"]), 4, 3)
     ),
     "rules-diff": rules_diff,
+    # fhir.md
+    **FHIR_GENERATED,
 }
 
 

@@ -92,6 +92,16 @@ def check_wrong() -> str:
     )
 
 
+def fhir_response() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        run(["ask", "--save", "visit.fhir.json"], input="none\n5\n", cwd=Path(tmp))
+        out = run(["batch", "--format", "csv", "visit.fhir.json"], cwd=Path(tmp))
+    ask = "printf 'none\\n5\\n' | uv run triage ask --save visit.fhir.json > /dev/null"
+    return f"```console\n$ {ask}\n```\n" + console(
+        "uv run triage batch --format csv visit.fhir.json", out
+    )
+
+
 EXAMPLES: dict[str, Callable[[], str]] = {
     "ask": ask_transcript,
     "batch-csv": lambda: console(
@@ -107,6 +117,7 @@ EXAMPLES: dict[str, Callable[[], str]] = {
         elide(run(["batch", "--check", "--format", "table", "cases/"]), 3, 3),
     ),
     "check-wrong": check_wrong,
+    "fhir-response": fhir_response,
     "rules-check": lambda: console("uv run triage rules check", run(["rules", "check"])),
     "stdin-error": lambda: console(
         """printf '{"answers": {"age": 200}}\\n' | uv run triage batch -""",

@@ -22,7 +22,14 @@ from triage.interview import Interview
 from triage.result import build_result
 
 DOCS = ROOT / "docs"
-REFERENCE = ("case-files.md", "questions.md", "result-record.md", "policy.md", "rules.md")
+REFERENCE = (
+    "case-files.md",
+    "questions.md",
+    "result-record.md",
+    "policy.md",
+    "rules.md",
+    "fhir.md",
+)
 
 
 def load_generator() -> Any:

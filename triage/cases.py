@@ -250,6 +250,10 @@ def _iter_raw(path: str, stdin: IO[Any] | None, block: int) -> Iterator[tuple[st
             yield path, stem, CaseError(stem, path, "empty list: no case")
         for i, raw in enumerate(doc, 1):
             yield path, f"{stem}[{i}]", raw
+    elif isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+        from .fhir.responses import bundle_cases  # FHIR: its library loads only when used
+
+        yield from bundle_cases(doc, path, stem)
     else:
         yield path, stem, doc
 
@@ -298,7 +302,14 @@ def _parse_message(exc: Exception) -> str:
 
 
 def validate_case(raw: Any, rb: RuleBase, *, source: str, default_id: str) -> Case | CaseError:
-    """Check one raw case against the question catalogue; the first problem is reported."""
+    """Check one raw case against the question catalogue; the first problem is reported.
+
+    A document with a ``resourceType`` is FHIR: a QuestionnaireResponse (docs/fhir.md).
+    """
+    if isinstance(raw, dict) and "resourceType" in raw:
+        from .fhir.responses import case_from_resource  # its library loads only when used
+
+        return case_from_resource(raw, rb, source=source, default_id=default_id)
     case_id = default_id
     if (
         isinstance(raw, dict)

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 from typing import IO, Any, ClassVar
 
-FORMATS = ("table", "jsonl", "json", "csv")
+FORMATS = ("table", "jsonl", "json", "csv", "fhir")
 _UTF8 = ("utf-8", "utf8")
 CSV_COLUMNS = (
     "id",
@@ -197,6 +197,10 @@ def _cut(text: str, width: int) -> str:
 
 def make_writer(fmt: str, out: IO[str]) -> Writer:
     """The writer for a format name."""
+    if fmt == "fhir":  # FHIR resources (docs/fhir.md): the FHIR library loads only for them
+        from .fhir.guidance import FhirLinesWriter
+
+        return FhirLinesWriter(out)
     return {
         "jsonl": JsonLinesWriter,
         "json": JsonArrayWriter,

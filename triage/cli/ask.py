@@ -70,7 +70,8 @@ class _Back(Exception):
     "--save",
     "save_file",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write the interview as a case file that `triage batch` reproduces.",
+    help="Write the interview as a case file that `triage batch` reproduces "
+    "(FILE.fhir.json: a FHIR QuestionnaireResponse).",
 )
 @click.option(
     "--explain",
@@ -416,6 +417,15 @@ def _save(
 ) -> None:
     """Write the answers as a case file; with a result, its expectation too."""
     if not path:
+        return
+    if path.lower().endswith(".fhir.json"):  # a FHIR QuestionnaireResponse (docs/fhir.md)
+        from ..fhir.responses import response_json
+
+        status = "in-progress" if record is None else "completed"
+        text = response_json(
+            interview.triage.rulebase, interview.answers, case_id=name, status=status
+        )
+        Path(path).write_text(text, encoding="utf-8")
         return
     doc: dict[str, Any] = {"id": name}
     if note:

@@ -27,7 +27,8 @@ from .termination import Terminated, Termination
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="table (default on a terminal), jsonl (default otherwise), json or csv.",
+    help="table (default on a terminal), jsonl (default otherwise), json, csv, or fhir "
+    "(a FHIR GuidanceResponse or OperationOutcome per case, one per line).",
 )
 @click.option(
     "-o",
