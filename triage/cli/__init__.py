@@ -10,6 +10,7 @@ from .audit import audit
 from .batch import batch
 from .explain import explain
 from .rules import rules
+from .serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -23,3 +24,4 @@ main.add_command(batch)
 main.add_command(explain)
 main.add_command(rules)
 main.add_command(audit)
+main.add_command(serve)
