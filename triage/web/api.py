@@ -197,6 +197,8 @@ class JsonLinesEvaluation(Response):
                 lineno += 1
                 if skipping:
                     skipping = False
+                elif len(line) > MAX_LINE_BYTES:
+                    records.append(self._too_long(lineno))
                 elif line.strip():
                     records.append(self.api.record_of_line(lineno, line))
             if len(pending) > MAX_LINE_BYTES and not skipping:

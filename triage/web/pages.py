@@ -81,10 +81,10 @@ class Pages:
         """The submitted form, and the answers so far (its hidden field) as a valid case."""
         form = await read_form(request)
         text = (form.get("answers") or ["{}"])[-1]
-        raw = parse_json(text.encode("utf-8")) if text.strip() else {}
-        if not isinstance(raw, dict):
-            raise HttpError(400, "the answers on this page could not be read")
         try:
+            raw = parse_json(text.encode("utf-8")) if text.strip() else {}
+            if not isinstance(raw, dict):
+                raise HttpError(400, "expected a JSON object")
             return form, case_of({"answers": raw}, self.rb, "interview")
         except HttpError as exc:
             where = f" ({exc.field})" if exc.field else ""
