@@ -6,6 +6,8 @@ The web stack is imported only when the command runs, so that other commands (an
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from ..audit import AuditLog
@@ -58,7 +60,11 @@ def serve(
     """Serve the interview as web pages and the HTTP JSON API (OpenAPI at /openapi.json).
 
     Stateless: the answers travel with each request, and the server keeps no session and sets
-    no cookie. Prints the address, then serves until Ctrl-C or SIGTERM.
+    no cookie. Prints the address, then serves until Ctrl-C or SIGTERM, which stop it once
+    the requests in flight are answered.
+
+    Exit status: 130 stopped by Ctrl-C (SIGINT); 143 stopped by SIGTERM; 2 bad usage, a broken
+    rule base, an unwritable audit log or an address that cannot be listened on.
     """
     triage = load_triage(rules_dir)  # a broken rule base stops here, before any worker
     if audit_log:
@@ -83,4 +89,6 @@ def serve(
         f"{workers} worker{plural}); Ctrl-C stops it"
     )
     with sock:
-        run(settings, sock, workers, app)
+        signum = run(settings, sock, workers, app)
+    if signum:
+        sys.exit(128 + signum)

@@ -9,8 +9,8 @@ method, path and status instead.
 from __future__ import annotations
 
 import os
+import signal
 import socket
-import sys
 from typing import Any
 
 import uvicorn
@@ -48,7 +48,10 @@ def log_config() -> dict[str, Any]:
 
 
 def bind(host: str, port: int) -> socket.socket:
-    """A listening TCP socket on ``host``:``port`` (0: any free port), inheritable by workers."""
+    """A listening TCP socket on ``host``:``port`` (0: any free port), inheritable by workers.
+
+    It listens at once, so the address printed takes connections straight away.
+    """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -57,6 +60,7 @@ def bind(host: str, port: int) -> socket.socket:
     except BaseException:
         sock.close()
         raise
+    sock.listen(BACKLOG)  # connections wait in the queue from now on, even before the workers
     sock.set_inheritable(True)
     return sock
 
@@ -67,9 +71,39 @@ def address(sock: socket.socket) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def run(settings: Settings, sock: socket.socket, workers: int, app: Any = None) -> None:
-    """Serve on ``sock`` until SIGINT or SIGTERM. One worker serves ``app`` in this process;
-    more are started by uvicorn's supervisor, each building the app from the environment."""
+class Stopped(Exception):
+    """SIGINT or SIGTERM ended the server (after it finished the requests in flight)."""
+
+    def __init__(self, signum: int):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _stopped(signum: int, frame: Any) -> None:
+    raise Stopped(signum)
+
+
+class _Supervisor(Multiprocess):
+    """uvicorn's supervisor of worker processes, remembering the signal that stopped it."""
+
+    stopped_by: int | None = None
+
+    def handle_int(self) -> None:
+        self.stopped_by = signal.SIGINT
+        super().handle_int()
+
+    def handle_term(self) -> None:
+        self.stopped_by = signal.SIGTERM
+        super().handle_term()
+
+
+def run(settings: Settings, sock: socket.socket, workers: int, app: Any = None) -> int | None:
+    """Serve on ``sock`` until SIGINT or SIGTERM; the signal's number (None if none stopped it).
+
+    One worker serves ``app`` in this process; more are started by uvicorn's supervisor, each
+    building the app from the environment. Either way, the requests in flight are answered
+    before the server stops.
+    """
     common: dict[str, Any] = {
         "log_config": log_config(),
         "access_log": False,
@@ -81,11 +115,22 @@ def run(settings: Settings, sock: socket.socket, workers: int, app: Any = None) 
     }
     if workers == 1:
         config = uvicorn.Config(app, lifespan="on", **common)
-        uvicorn.Server(config).run(sockets=[sock])
-        return
+        # uvicorn shuts down gracefully on a signal, puts back the handlers it found, then
+        # raises the signal again: these handlers turn it into ``Stopped``.
+        signals = (signal.SIGINT, signal.SIGTERM)
+        previous = {s: signal.signal(s, _stopped) for s in signals}
+        try:
+            uvicorn.Server(config).run(sockets=[sock])
+        except Stopped as exc:
+            return exc.signum
+        finally:
+            for s, handler in previous.items():
+                signal.signal(s, handler)
+        return None
     os.environ.update(settings.to_env())
     config = uvicorn.Config(
         "triage.web.app:app_from_env", factory=True, workers=workers, lifespan="on", **common
     )
-    Multiprocess(config, sockets=[sock]).run()
-    sys.stdout.flush()
+    supervisor = _Supervisor(config, sockets=[sock])
+    supervisor.run()
+    return supervisor.stopped_by
