@@ -112,7 +112,7 @@ class Api:
         for key in doc:
             if key != "answers":
                 raise HttpError(422, "unknown field (an interview request has answers)", key)
-        case = case_of({"answers": doc.get("answers")}, self.triage.rulebase, "interview")
+        case = case_of(doc, self.triage.rulebase, "interview")  # only "answers", checked above
         ev = self.triage.evaluate(case.answers)
         screen = ev.screen
         if screen is not None:

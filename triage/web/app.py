@@ -47,9 +47,11 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
 
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HttpError)
-        if is_api(request):
-            return json_response(exc.body(), exc.status)
-        return pages.error_page(exc)
+        response = (
+            json_response(exc.body(), exc.status) if is_api(request) else pages.error_page(exc)
+        )
+        response.headers.update(exc.headers)
+        return response
 
     async def starlette_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -58,7 +60,7 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         if exc.status_code == 405 and is_api(request):
             allowed = exc.headers.get("Allow", "") if exc.headers else ""
             message += f" (allowed: {allowed})" if allowed else ""
-        return await http_error(request, HttpError(exc.status_code, message))
+        return await http_error(request, HttpError(exc.status_code, message, headers=exc.headers))
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         # A bug: say so without a trace (uvicorn logs it on the server's stderr).

@@ -25,9 +25,16 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 class HttpError(Exception):
     """A request the server will not act on: its status, message and the field at fault."""
 
-    def __init__(self, status: int, message: str, field: str | None = None):
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        field: str | None = None,
+        headers: dict[str, str] | None = None,
+    ):
         super().__init__(message)
         self.status, self.message, self.field = status, message, field
+        self.headers = headers or {}  # such as a 405's Allow
 
     def body(self) -> dict[str, Any]:
         """The JSON error document."""
