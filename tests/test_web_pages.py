@@ -72,9 +72,11 @@ def test_back_undoes_the_last_screen(web):
     page = submit(web, answers, action="back")
     assert "How bad has the pain been" in page.text
     assert hidden_answers(page.text) == {"location": "lower_back"}
+    assert re.search(r'name="q\.severity"[^>]* value="7"', page.text)  # the answer it had
     page = submit(web, {"location": "lower_back"}, action="back")
     assert "Where is your pain mainly?" in page.text
     assert hidden_answers(page.text) == {}
+    assert 'value="lower_back" checked' in page.text
 
 
 def test_a_missing_or_wrong_answer_shows_the_screen_again_with_the_error(web):

@@ -75,6 +75,7 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         Route("/", pages.start, methods=["GET"]),
         Route("/interview", pages.interview, methods=["POST"]),
         Route("/interview", pages.restart, methods=["GET"]),
+        Route("/result", pages.result, methods=["POST"]),
         Route("/summary", pages.summary, methods=["POST"]),
         Route("/review", pages.review, methods=["POST"]),
         Route("/answers", pages.download, methods=["POST"]),

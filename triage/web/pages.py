@@ -98,12 +98,16 @@ class Pages:
         answers = case.answers
         action = (form.get("action") or ["next"])[-1]
         trace = replay(self.triage, answers)
-        if action == "back":
+        if action == "back":  # the last screen again, showing the answers it had
+            shown: dict[str, list[str]] = {}
             if trace.screens:
                 for q in trace.screens[-1]:
-                    answers.pop(q, None)
+                    value = answers.pop(q)
+                    shown[f"q.{q}"] = (
+                        [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
+                    )
                 trace = replay(self.triage, answers)
-            return self._screen(trace.evaluation, answers, trace.screens)
+            return self._screen(trace.evaluation, answers, trace.screens, form=shown)
         screen = trace.evaluation.screen
         if action in ("next", "none") and screen is not None:
             given, errors = read_screen(screen, form, none_of_these=action == "none")
@@ -161,6 +165,15 @@ class Pages:
         trace = replay(self.triage, case.answers)
         record = self.records.result(Case(case.id, "web", case.answers), asked=trace.asked)
         return record, case.answers
+
+    async def result(self, request: Request) -> Response:
+        """The result page again (from the summary, say); the decision was audited already.
+
+        Pages are not cached (they hold health answers), so the browser's own Back cannot
+        show a result again: these pages have a button for it.
+        """
+        record, answers = await self._final(request)
+        return self._result("result.html", record, answers)
 
     async def summary(self, request: Request) -> Response:
         """The summary for a doctor or physical therapist: answers, reasons, date, rule base."""

@@ -1,0 +1,283 @@
+"""The web interview in a real browser: Playwright driving Debian's Chromium.
+
+Every disposition reached by clicking, Back and "why", JavaScript off, the keyboard alone,
+phone and desktop widths, the print view, and axe-core's accessibility rules. One server and
+one browser serve the whole module. Screenshots go to ``$TRIAGE_SCREENSHOTS`` (the README's
+come from ``TRIAGE_SCREENSHOTS=docs/images``), else to a temporary directory.
+
+Without Chromium at ``/usr/bin/chromium`` these tests are skipped, saying so; under
+``CI=true`` that is a failure instead (``.ci/run`` installs Chromium when it is missing).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from conftest import CALM
+from web_support import Server, grouped_rules
+
+from triage.service import Triage
+
+CHROMIUM = "/usr/bin/chromium"
+# Flags that work on a closed network: no background connections, no updates, no sync.
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+# Answers that lead to each disposition; any other question on the way is answered "No".
+ROUTES = {
+    "emergency": {**CALM, "saddle_numbness": "yes"},
+    "doctor": {**CALM, "fever": "yes"},
+    "physical_therapist": {**CALM, "severity": 7},
+    "tool_use": {**CALM, "sensations": ["ache", "tightness"]},
+    "self_stretching": CALM,
+}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        message = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message + "; under CI=true the browser tests must run")
+        pytest.skip(message)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        # Playwright gives each launch a new, empty user-data directory.
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def server():
+    server = Server("--no-access-log")
+    yield server
+    server.kill()
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    where = os.environ.get("TRIAGE_SCREENSHOTS")
+    path = Path(where) if where else tmp_path_factory.mktemp("screenshots")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@pytest.fixture()
+def page(browser):
+    context = browser.new_context(viewport={"width": 375, "height": 812})
+    yield context.new_page()
+    context.close()
+
+
+def answer_screen(page, answers: dict) -> None:
+    """Answer every question on the screen shown, from ``answers`` ("no" by default)."""
+    names = page.eval_on_selector_all(
+        "form.screen [name^='q.']", "els => [...new Set(els.map(e => e.name))]"
+    )
+    for name in names:
+        qid = name[2:]
+        value = answers.get(qid, "no")
+        kind = page.get_attribute(f"[name='{name}']", "type")
+        if kind == "number":
+            page.fill(f"[name='{name}']", str(value))
+        else:
+            for v in value if isinstance(value, list) else [value]:
+                page.check(f"#q-{qid}-{v}")
+
+
+def full_answers(wanted: dict) -> dict:
+    """Every answer an interview with ``wanted`` gives ("no" to the rest), found in process."""
+    triage = Triage.load()
+    answers: dict = {}
+    while (screen := triage.evaluate(answers).screen) is not None:
+        for q in screen.questions:
+            answers[q.id] = q.parse(wanted.get(q.id, "no"))
+    return {q: list(v) if isinstance(v, tuple) else v for q, v in answers.items()}
+
+
+def post_answers(page, server, answers: dict) -> None:
+    """Open the page those answers lead to, as the interview's own form would post them (a
+    short cut past the screens that the tests above click through)."""
+    page.goto(server.url + "/")
+    script = """answers => {
+        const form = document.querySelector("form");
+        form.querySelector("[name=answers]").value = JSON.stringify(answers);
+        form.querySelector("button").value = "show";
+        form.requestSubmit(form.querySelector("button"));
+    }"""
+    with page.expect_navigation():
+        page.evaluate(script, answers)
+
+
+def go(page, selector: str) -> None:
+    """Click something that loads a page, and wait until the new page has loaded."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def start(page, server) -> None:
+    page.goto(server.url + "/")
+    go(page, "text=Start")
+
+
+def complete(page, answers: dict) -> None:
+    """Go through the interview with ``answers`` until the result page."""
+    for _ in range(40):
+        if page.locator(".decision").count():
+            return
+        answer_screen(page, answers)
+        go(page, "button[value=next]")
+    raise AssertionError("the interview did not end")
+
+
+@pytest.mark.parametrize("disposition", list(ROUTES))
+def test_each_disposition_in_words_and_colour(page, server, shots, disposition):
+    start(page, server)
+    complete(page, ROUTES[disposition])
+    decision = page.locator(".decision")
+    assert decision.get_attribute("class") == f"decision decision-{disposition}"
+    heading = page.locator("h1#decision").inner_text()
+    assert len(heading.split()) >= 3  # said in words, not only shown in a colour
+    colour = decision.evaluate("e => getComputedStyle(e).backgroundColor")
+    assert colour not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
+    for section in ("Why", "What to do", "Get help sooner if"):
+        assert page.get_by_role("heading", name=section).count() == 1
+    page.screenshot(path=str(shots / f"result-{disposition}-375.png"), full_page=True)
+
+
+def test_why_and_back(page, server):
+    start(page, server)
+    page.check("#q-location-lower_back")
+    go(page, "button[value=next]")
+    why = page.locator("details.why")
+    assert not why.locator("p").is_visible()
+    why.locator("summary").click()
+    assert "out of 10 counts as severe" in why.locator("p").inner_text()
+    go(page, "text=Back to the previous question")
+    assert page.locator("h1").inner_text() == "Where is your pain mainly?"
+    assert page.is_checked("#q-location-lower_back")  # the answer it had
+
+
+def test_without_javascript(browser, server, shots):
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    start(page, server)
+    complete(page, ROUTES["doctor"])
+    assert "See a doctor" in page.locator("h1#decision").inner_text()
+    assert page.locator("[data-print]").is_hidden()  # the script shows it; without, a hint
+    assert page.locator(".no-script-hint").first.is_visible()
+    go(page, "text=Summary for your doctor or physical therapist")
+    assert page.locator("h1").inner_text() == "Summary for your doctor or physical therapist"
+    go(page, "text=Back to your result")
+    go(page, "text=Change my last answer")
+    assert page.locator("form.screen").count() == 1
+    context.close()
+
+
+def test_keyboard_only(page, server):
+    page.goto(server.url + "/")
+    page.keyboard.press("Tab")  # the skip link comes first
+    assert page.evaluate("document.activeElement.className") == "skip-link"
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline != "none"  # focus is visible
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Start"
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#q-location-neck")
+    page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")  # the first radio of the group
+    assert page.evaluate("document.activeElement.id") == "q-location-neck"
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.is_checked("#q-location-lower_back")
+    page.keyboard.press("Enter")  # submits the form, as in any plain form
+    page.wait_for_selector("#q-severity")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "q-severity"
+    page.keyboard.type("3")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#q-duration_weeks")
+    assert page.locator(".progress").inner_text().startswith("Step 3 of about")
+
+
+@pytest.mark.parametrize("width", [320, 375, 1280])
+def test_fits_the_width(browser, server, shots, width):
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    page = context.new_page()
+    fits = "document.documentElement.scrollWidth <= window.innerWidth"
+    post_answers(page, server, {"location": "lower_back", "severity": 7, "duration_weeks": 2})
+    page.locator("details.why summary").first.click()
+    assert page.evaluate(fits)
+    page.screenshot(path=str(shots / f"interview-{width}.png"), full_page=True)
+    post_answers(page, server, full_answers(ROUTES["tool_use"]))
+    assert page.locator(".decision-tool_use").is_visible()
+    assert page.evaluate(fits)
+    page.screenshot(path=str(shots / f"result-tool_use-{width}.png"), full_page=True)
+    context.close()
+
+
+def test_print_view(page, server, shots):
+    post_answers(page, server, full_answers(ROUTES["physical_therapist"]))
+    page.emulate_media(media="print")
+    assert page.locator(".decision").is_visible()
+    assert page.locator(".actions-panel").is_hidden()
+    assert page.locator(".site-header").is_hidden()
+    border = page.locator(".decision").evaluate("e => getComputedStyle(e).borderTopStyle")
+    assert border == "solid"  # on paper the decision is boxed, not only coloured
+    page.screenshot(path=str(shots / "result-print.png"), full_page=True)
+
+
+def axe_problems(page) -> list[str]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']]}"
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+def test_accessibility_axe(page, server, tmp_path):
+    problems = {}
+    page.goto(server.url + "/")
+    problems["start"] = axe_problems(page)
+    go(page, "text=Start")
+    problems["choice"] = axe_problems(page)
+    page.evaluate("document.querySelector('form.screen').noValidate = true")
+    go(page, "button[value=next]")  # no answer: the error summary
+    assert page.locator(".error-summary").is_visible()
+    problems["error"] = axe_problems(page)
+    post_answers(page, server, {"location": "neck", "severity": 3})
+    problems["number"] = axe_problems(page)
+    post_answers(page, server, {**CALM, "sensations": []})
+    problems["yes/no"] = axe_problems(page)
+    post_answers(page, server, full_answers(ROUTES["tool_use"]))
+    problems["result"] = axe_problems(page)
+    go(page, "text=Summary for your doctor or physical therapist")
+    problems["summary"] = axe_problems(page)
+    go(page, "text=Back to your result")
+    go(page, "text=Details for clinicians")
+    problems["review"] = axe_problems(page)
+    grouped = Server("--no-access-log", "--rules", str(grouped_rules(tmp_path / "rules")))
+    try:
+        post_answers(page, grouped, {**CALM, "sensations": []})
+        assert page.locator("h1").inner_text() == "Do you have any of these?"
+        assert page.locator("fieldset").count() == 2
+        problems["group"] = axe_problems(page)
+    finally:
+        grouped.kill()
+    assert {k: v for k, v in problems.items() if v} == {}
