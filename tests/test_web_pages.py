@@ -32,6 +32,8 @@ def hidden_answers(page: str) -> dict:
 
 def submit(web, answers: dict, action: str = "next", **fields) -> object:
     data = {"answers": json.dumps(answers), "action": action}
+    if "screens" in fields:
+        data["screens"] = fields.pop("screens")
     data.update({f"q.{k}": v for k, v in fields.items()})
     return web.post("/interview", data=data)
 
@@ -110,6 +112,19 @@ def test_answers_that_cannot_be_read_are_a_clear_400_page(web):
         ).status_code
         == 415
     )
+
+
+def test_back_takes_the_screens_from_the_page_or_finds_them_again(web):
+    answers = {"location": "lower_back", "severity": 7, "duration_weeks": 2}
+    # the page's own record of its screens: Back undoes the last one
+    page = submit(
+        web, answers, action="back", screens='[["location"], ["severity", "duration_weeks"]]'
+    )
+    assert hidden_answers(page.text) == {"location": "lower_back"}
+    # one that does not fit the answers is ignored: the interview is traced again
+    for screens in ('[["elbow"]]', "not json", '[["location"], ["location"]]', "[[]]"):
+        page = submit(web, answers, action="back", screens=screens)
+        assert hidden_answers(page.text) == {"location": "lower_back", "severity": 7}, screens
 
 
 def test_get_of_a_post_page_goes_to_the_start(web):

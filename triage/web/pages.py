@@ -92,40 +92,62 @@ class Pages:
                 400, f"the answers on this page could not be read{where}: {exc.message}"
             ) from None
 
+    def _screens(self, form: dict[str, list[str]], answers: dict[str, Any]) -> list[list[str]]:
+        """The screens answered so far, from the page's hidden field, or found again.
+
+        The field only saves work: each screen's question ids, so that Back knows what to
+        undo without re-running the interview. One that does not fit the answers (a page
+        from before a restart, or edited) is ignored, and ``replay`` finds the screens again.
+        """
+        try:
+            screens = json.loads(form["screens"][-1])
+            ids = [q for screen in screens for q in screen]
+            if (
+                all(isinstance(screen, list) and screen for screen in screens)
+                and all(isinstance(q, str) and q in answers for q in ids)
+                and len(set(ids)) == len(ids)
+            ):
+                return screens
+        except (KeyError, ValueError, TypeError, RecursionError):
+            pass
+        return [list(screen) for screen in replay(self.triage, answers).screens]
+
     async def interview(self, request: Request) -> Response:
         """Take the answers to the screen shown, then show the next screen or the result."""
         form, case = await self._answers(request)
         answers = case.answers
+        screens = self._screens(form, answers)
         action = (form.get("action") or ["next"])[-1]
-        trace = replay(self.triage, answers)
         if action == "back":  # the last screen again, showing the answers it had
             shown: dict[str, list[str]] = {}
-            if trace.screens:
-                for q in trace.screens[-1]:
+            if screens:
+                for q in screens.pop():
                     value = answers.pop(q)
                     shown[f"q.{q}"] = (
                         [str(v) for v in value] if isinstance(value, tuple) else [str(value)]
                     )
-                trace = replay(self.triage, answers)
-            return self._screen(trace.evaluation, answers, trace.screens, form=shown)
-        screen = trace.evaluation.screen
+            return self._screen(self.triage.evaluate(answers), answers, screens, form=shown)
+        ev = self.triage.evaluate(answers)
+        screen = ev.screen
         if action in ("next", "none") and screen is not None:
             given, errors = read_screen(screen, form, none_of_these=action == "none")
             if errors:
-                return self._screen(trace.evaluation, answers, trace.screens, errors, form, 422)
+                return self._screen(ev, answers, screens, errors, form, 422)
             answers.update(given)
-            trace = replay(self.triage, answers)
-        if trace.evaluation.screen is not None:
-            return self._screen(trace.evaluation, answers, trace.screens)
-        record = self.records.result(Case(case.id, "web", answers), asked=trace.asked)
+            screens.append(list(given))
+            ev = self.triage.evaluate(answers)
+        if ev.screen is not None:
+            return self._screen(ev, answers, screens)
+        asked = replay(self.triage, answers).asked  # once, for the record
+        record = self.records.result(Case(case.id, "web", answers), asked=asked)
         self.records.audit(record, "/interview")  # the person sees the result whatever happens
-        return self._result("result.html", record, answers)
+        return self._result("result.html", record, answers, screens)
 
     def _screen(
         self,
         ev: Evaluation,
         answers: dict[str, Any],
-        screens: list[tuple[str, ...]],
+        screens: list[list[str]],
         errors: dict[str, str] | None = None,
         form: dict[str, list[str]] | None = None,
         status: int = 200,
@@ -142,16 +164,24 @@ class Pages:
             errors=errors or {},
             submitted=form or {},
             answers_json=_json(answers),
+            screens_json=json.dumps(screens),
             can_go_back=bool(screens),
         )
 
-    def _result(self, template: str, record: dict[str, Any], answers: dict[str, Any]) -> Response:
+    def _result(
+        self,
+        template: str,
+        record: dict[str, Any],
+        answers: dict[str, Any],
+        screens: list[list[str]] | None = None,
+    ) -> Response:
         questions = self.rb.questions
         return self.render(
             template,
             title=record["label"],
             record=record,
             answers_json=_json(answers),
+            screens_json=json.dumps(screens or []),
             unsure=[questions[q].prompt for q in record.get("unsure", [])],
             unanswered=[questions[q].prompt for q in record.get("unanswered", [])],
             answered=[
@@ -160,11 +190,12 @@ class Pages:
             today=date.today().isoformat(),
         )
 
-    async def _final(self, request: Request) -> tuple[dict[str, Any], dict[str, Any]]:
+    async def _final(self, request: Request) -> tuple[dict[str, Any], dict[str, Any], list]:
+        """The result record of a finished interview's answers, and its screens."""
         _, case = await self._answers(request)
         trace = replay(self.triage, case.answers)
         record = self.records.result(Case(case.id, "web", case.answers), asked=trace.asked)
-        return record, case.answers
+        return record, case.answers, [list(screen) for screen in trace.screens]
 
     async def result(self, request: Request) -> Response:
         """The result page again (from the summary, say); the decision was audited already.
@@ -172,22 +203,22 @@ class Pages:
         Pages are not cached (they hold health answers), so the browser's own Back cannot
         show a result again: these pages have a button for it.
         """
-        record, answers = await self._final(request)
-        return self._result("result.html", record, answers)
+        record, answers, screens = await self._final(request)
+        return self._result("result.html", record, answers, screens)
 
     async def summary(self, request: Request) -> Response:
         """The summary for a doctor or physical therapist: answers, reasons, date, rule base."""
-        record, answers = await self._final(request)
-        return self._result("summary.html", record, answers)
+        record, answers, screens = await self._final(request)
+        return self._result("summary.html", record, answers, screens)
 
     async def review(self, request: Request) -> Response:
         """For clinical reviewers: the rules that fired, with their ids and sources."""
-        record, answers = await self._final(request)
-        return self._result("review.html", record, answers)
+        record, answers, screens = await self._final(request)
+        return self._result("review.html", record, answers, screens)
 
     async def download(self, request: Request) -> Response:
         """The answers as a case file that ``triage batch --check`` reproduces."""
-        record, answers = await self._final(request)
+        record, answers, _ = await self._final(request)
         case_id = f"web-{date.today().isoformat()}"
         doc = case_document(case_id, answers, record)
         text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
