@@ -154,7 +154,8 @@ def test_each_disposition_in_words_and_colour(page, server, shots, disposition):
     assert colour not in ("rgba(0, 0, 0, 0)", "rgb(255, 255, 255)")
     for section in ("Why", "What to do", "Get help sooner if"):
         assert page.get_by_role("heading", name=section).count() == 1
-    page.screenshot(path=str(shots / f"result-{disposition}-375.png"), full_page=True)
+    page.screenshot(path=str(shots / f"result-{disposition}-375.png"))  # what shows first
+    page.screenshot(path=str(shots / f"result-{disposition}-375-whole.png"), full_page=True)
 
 
 def test_why_and_back(page, server):
@@ -218,14 +219,14 @@ def test_fits_the_width(browser, server, shots, width):
     context = browser.new_context(viewport={"width": width, "height": 900})
     page = context.new_page()
     fits = "document.documentElement.scrollWidth <= window.innerWidth"
-    post_answers(page, server, {"location": "lower_back", "severity": 7, "duration_weeks": 2})
+    post_answers(page, server, {**CALM, "severity": 7, "sensations": ["ache", "tingling"]})
     page.locator("details.why summary").first.click()
     assert page.evaluate(fits)
-    page.screenshot(path=str(shots / f"interview-{width}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"width-{width}-interview.png"))
     post_answers(page, server, full_answers(ROUTES["tool_use"]))
     assert page.locator(".decision-tool_use").is_visible()
     assert page.evaluate(fits)
-    page.screenshot(path=str(shots / f"result-tool_use-{width}.png"), full_page=True)
+    page.screenshot(path=str(shots / f"width-{width}-result.png"), full_page=True)
     context.close()
 
 
