@@ -1,9 +1,11 @@
 """Benchmark `triage serve`: a bounded load test on loopback, beside `triage batch`.
 
 Starts the real server (`triage serve --port 0 --no-access-log`) with one worker and with two,
-and sends it requests at a fixed concurrency from a separate process: Debian's `wrk` with a
-Lua script when it is installed (`apt-get install wrk`), else a lean asyncio client over raw
-sockets (`--client asyncio`). Each run lasts a fixed time and only ever talks to 127.0.0.1.
+and sends it requests at a fixed concurrency from a separate process: by default this
+script's own lean asyncio client over raw sockets (uvloop where installed), which measures
+after a warm-up second with every connection open, or Debian's `wrk` with a Lua script
+(`--client wrk`, `apt-get install wrk`), which measures from its first request. Each run lasts
+a fixed time and only ever talks to 127.0.0.1.
 It prints requests per second and the p50/p99 latency for `POST /v1/evaluate` (random valid
 cases) and `POST /v1/interview` (the answers of a random point in an interview), then `triage
 batch` on the same cases, then where a request's time goes: the engine's work in process
@@ -12,6 +14,7 @@ shared machine only ever slows a run down; the load generator shares the machine
 
     uv run python benchmarks/bench_serve.py                  # 3 runs of 10 s each, ~3 min
     uv run python benchmarks/bench_serve.py --runs 1 -d 5    # a quick look
+    uv run python benchmarks/bench_serve.py --client wrk     # the load from wrk
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from triage.service import Triage
 from triage.web.screens import screen_json
 
 HOST = "127.0.0.1"  # loopback only: this is a load test
+WARM_UP = 1.0  # seconds the asyncio client runs before it measures
 WRK_SCRIPT = """
 local bodies = {}
 for line in io.lines(os.getenv("BENCH_BODIES")) do bodies[#bodies + 1] = line end
@@ -49,10 +53,6 @@ wrk.headers["Content-Type"] = "application/json"
 request = function()
   i = i % #bodies + 1
   return wrk.format(nil, nil, nil, bodies[i])
-end
-local bad = 0
-response = function(status, headers, body)
-  if status ~= 200 then bad = bad + 1 end
 end
 done = function(summary, latency, requests)
   io.write(string.format(
@@ -163,7 +163,7 @@ def load_asyncio(url: str, bodies: Path, concurrency: int, seconds: float) -> di
         [sys.executable, __file__, "--_load", url, str(bodies), str(concurrency), str(seconds)],
         capture_output=True,
         text=True,
-        timeout=seconds + 60,
+        timeout=seconds + WARM_UP + 60,
     )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -184,13 +184,15 @@ def _asyncio_client(url: str, bodies_path: str, concurrency: int, seconds: float
     latencies: list[float] = []
     errors = 0
 
-    async def connection(offset: int, end: float) -> None:
+    async def connection(offset: int, start: float, end: float) -> None:
         nonlocal errors
         reader, writer = await asyncio.open_connection(host, int(port))
         i = offset
-        while time.perf_counter() < end:
+        while True:
             i = (i + 1) % len(requests)
             t = time.perf_counter()
+            if t >= end:
+                break
             writer.write(requests[i])
             head = await reader.readuntil(b"\r\n\r\n")
             length = 0
@@ -198,18 +200,25 @@ def _asyncio_client(url: str, bodies_path: str, concurrency: int, seconds: float
                 if line[:15].lower() == b"content-length:":
                     length = int(line[15:])
             await reader.readexactly(length)
-            latencies.append(time.perf_counter() - t)
-            if not head.startswith(b"HTTP/1.1 200"):
-                errors += 1
+            if t >= start:  # after the warm-up second, with every connection open
+                latencies.append(time.perf_counter() - t)
+                if not head.startswith(b"HTTP/1.1 200"):
+                    errors += 1
         writer.close()
 
-    async def main() -> float:
-        start = time.perf_counter()
-        end = start + seconds
-        await asyncio.gather(*(connection(k * 997, end) for k in range(concurrency)))
-        return time.perf_counter() - start
+    async def main() -> None:
+        start = time.perf_counter() + WARM_UP
+        await asyncio.gather(
+            *(connection(k * 997, start, start + seconds) for k in range(concurrency))
+        )
 
-    elapsed = asyncio.run(main())
+    try:
+        import uvloop  # the cheaper loop, where there is one: the client shares the cores
+
+        uvloop.run(main())
+    except ImportError:
+        asyncio.run(main())
+    elapsed = seconds
     latencies.sort()
     n = len(latencies)
     print(
@@ -255,10 +264,18 @@ def main() -> None:
     parser.add_argument("-d", "--seconds", type=float, default=10.0, help="per run")
     parser.add_argument("--runs", type=int, default=3, help="runs per figure (the best is shown)")
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--client", choices=["wrk", "asyncio"], default=None)
+    parser.add_argument(
+        "--client",
+        choices=["asyncio", "wrk"],
+        default="asyncio",
+        help="the load generator: this script's own asyncio client (measures after a warm-up "
+        "second, with every connection open), or Debian's wrk (measures from its start)",
+    )
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    client = args.client or ("wrk" if shutil.which("wrk") else "asyncio")
+    if args.client == "wrk" and not shutil.which("wrk"):
+        raise SystemExit("wrk is not installed (apt-get install wrk)")
+    client = args.client
     load = load_wrk if client == "wrk" else load_asyncio
     triage = Triage.load()
     rng = random.Random(args.seed)
