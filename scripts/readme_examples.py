@@ -58,28 +58,29 @@ def ask_transcript() -> str:
         cwd=str(ROOT),
         encoding="utf-8",
         timeout=30,
-        env={**os.environ, "NO_COLOR": "1"},
-        dimensions=(60, 100),
+        # PAGER=cat: the advice would go through a pager on a short terminal
+        env={**os.environ, "NO_COLOR": "1", "PAGER": "cat", "TRIAGE_REGION": "uk"},
+        dimensions=(60, 92),
     )
     child.logfile_read = out
     for pattern, text in [
-        ("mainly", "3"),
-        ("How bad", "7"),
-        ("weeks", "2"),
-        ("feel like", "radiating tingling"),
+        ("Step 1", "why 2"),
+        ("Based on", "none"),
+        ("Step 2", "none"),
+        ("mainly", "lowr back"),
+        ("did you mean", "3"),
         ("How old", "52"),
-        ("genitals", "why"),
-        ("Source", "n"),
-        ("bladder", "y"),
+        ("How bad", "7/10"),
+        ("How long", "10 days"),
+        ("feel like", "radiating, tingling"),
+        ("A few more", "5"),
     ]:
         child.expect(pattern)
         child.expect("> ")
         child.sendline(text)
     child.expect(pexpect.EOF)
     text = out.getvalue().replace("\r", "").strip("\n")
-    return console(
-        "uv run triage ask", text[: text.index("Cautions")].rstrip() + "\n\nCautions\n  ..."
-    )
+    return console("uv run triage ask", text[: text.index("Watch for these")].rstrip() + "\n\n...")
 
 
 def check_wrong() -> str:

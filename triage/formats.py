@@ -148,7 +148,8 @@ class CsvWriter(Writer):
                 " ".join(record.get("fired", [])),
                 " ".join(record.get("unanswered", [])),
                 " ".join(r["rule"] for r in record.get("reasons", [])),
-                f"{error['field'] or ''}: {error['message']}" if error else "",
+                (f"{error['field']}: " if error and error["field"] else "")
+                + (error["message"] if error else ""),
             ]
         )
 
@@ -159,6 +160,7 @@ class TableWriter(Writer):
     def __init__(self, out: IO[str]):
         super().__init__(out)
         self.counts: Counter[str] = Counter()
+        self.incomplete = 0
         out.write(f"{'id':<36} {'disposition':<19} {'timeframe':<9} main reason\n")
 
     def write(self, record: dict[str, Any]) -> None:
@@ -168,16 +170,22 @@ class TableWriter(Writer):
         else:
             self.counts[record["disposition"]] += 1
             reasons = record.get("reasons") or [{"title": ""}]
-            row = (record["disposition"], record.get("timeframe") or "", reasons[0]["title"])
+            reason = reasons[0]["title"]
+            if record.get("complete") is False:
+                self.incomplete += 1
+                reason = f"[incomplete: {len(record['unanswered'])} unanswered] {reason}"
+            row = (record["disposition"], record.get("timeframe") or "", reason)
         self.out.write(
             f"{_cut(str(record.get('id')), 36):<36} {row[0]:<19} {row[1]:<9} {_cut(row[2], 70)}\n"
         )
 
     def close(self) -> None:
         total = sum(self.counts.values())
+        incomplete = f" ({self.incomplete} incomplete)" if self.incomplete else ""
         self.out.write(
             f"\n{total} case(s): "
             + ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+            + incomplete
             + "\n"
         )
         super().close()

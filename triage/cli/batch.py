@@ -15,7 +15,7 @@ from ..cases import expand_paths, iter_raw_cases
 from ..formats import FORMATS, Writer, make_writer
 from ..runner import Chunk, WorkerDied, chunk_size, evaluate_chunks
 from .audit import audit_log_option
-from .common import UsageFailure, load_triage, rules_option
+from .common import UsageFailure, check_region, load_triage, region_option, rules_option
 from .progress import Progress
 from .termination import Terminated, Termination
 
@@ -49,6 +49,7 @@ from .termination import Terminated, Termination
     default=None,
     help="Worker processes (default: the number of CPUs); records keep input order.",
 )
+@region_option
 @rules_option
 @audit_log_option
 def batch(
@@ -58,6 +59,7 @@ def batch(
     check: bool,
     strict: bool,
     jobs: int | None,
+    region: str | None,
     rules_dir: str | None,
     audit_log: str | None,
 ) -> None:
@@ -70,7 +72,8 @@ def batch(
     invalid, or a --check mismatch; 2 bad usage or a broken rule base; 3 a worker process
     died, so the run stopped (the records written are whole and in order); 143 terminated.
     """
-    load_triage(rules_dir)  # a broken rule base stops here, before any case is read
+    # A broken rule base or an unknown region stops here, before any case is read.
+    check_region(load_triage(rules_dir), region)
     fmt = fmt or ("table" if output.isatty() else "jsonl")
     jobs = jobs or os.cpu_count() or 1
     try:
@@ -99,6 +102,7 @@ def batch(
         check=check,
         encode=writer.encode,
         keep=keep,
+        region=region,
     )
     tally = Counter[str]()
     try:
