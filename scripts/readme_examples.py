@@ -109,7 +109,7 @@ def compact_json(value, indent: int = 0, width: int = 96) -> str:
     return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
 
 
-def api_call(path: str, body: str, cut: int = 0) -> str:
+def api_call(path: str, body: str, cut: int = 0, tail: int = 0) -> str:
     """One request to the API, made in process, shown as the curl command that makes it."""
     from starlette.testclient import TestClient
 
@@ -119,8 +119,11 @@ def api_call(path: str, body: str, cut: int = 0) -> str:
         response = client.post(path, content=body, headers={"content-type": "application/json"})
     shown = compact_json(response.json())
     if cut:
-        shown = elide(shown, cut)
-    command = f"curl -s -X POST localhost:8000{path} -H 'content-type: application/json' \\\n    -d '{body}'"
+        shown = elide(shown, cut, tail)
+    command = (
+        f"curl -s -X POST localhost:8000{path} -H 'content-type: application/json' \\\n"
+        f"    -d '{body}'"
+    )
     status = f"HTTP {response.status_code}"
     return console(command, f"{status}\n{shown}")
 
@@ -140,11 +143,7 @@ EXAMPLES: dict[str, Callable[[], str]] = {
         elide(run(["batch", "--check", "--format", "table", "cases/"]), 3, 3),
     ),
     "check-wrong": check_wrong,
-    "api-interview": lambda: api_call(
-        "/v1/interview",
-        '{"answers": {"location": "lower_back", "severity": 7, "duration_weeks": 2, '
-        '"sensations": ["ache"], "age": 52}}',
-    ),
+    "api-interview": lambda: api_call("/v1/interview", '{"answers": {}}', 20, 11),
     "api-error": lambda: api_call("/v1/evaluate", '{"answers": {"age": 200}}'),
     "rules-check": lambda: console("uv run triage rules check", run(["rules", "check"])),
     "stdin-error": lambda: console(

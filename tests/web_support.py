@@ -1,12 +1,10 @@
-"""What the web tests share: an in-process client, a server process, and a rule base with a
-group of questions."""
+"""What the web tests share: an in-process client, and a server process."""
 
 from __future__ import annotations
 
 import json
 import os
 import queue
-import shutil
 import signal
 import subprocess
 import sys
@@ -17,35 +15,17 @@ from pathlib import Path
 
 from starlette.testclient import TestClient
 
-from triage.knowledge import bundled_rules_dir
 from triage.service import Triage
 from triage.web.app import create_app
 from triage.web.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
-GROUP = {
-    "id": "g",
-    "title": "Do you have any of these?",
-    "members": ["saddle_numbness", "bladder_bowel_change"],
-}
 
 
 def client(triage: Triage | None = None, **settings) -> TestClient:
     """A client of the app, in this process (no server, no socket)."""
     app = create_app(Settings(**settings), triage)
     return TestClient(app, raise_server_exceptions=False)
-
-
-def grouped_rules(dest: Path) -> Path:
-    """A copy of the bundled rule base whose catalogue asks two red flags on one screen."""
-    shutil.copytree(bundled_rules_dir(), dest)
-    questions = dest / "questions.yaml"
-    members = ", ".join(GROUP["members"])
-    questions.write_text(
-        questions.read_text()
-        + f'\ngroups:\n  - {{id: {GROUP["id"]}, title: "{GROUP["title"]}", members: [{members}]}}\n'
-    )
-    return dest
 
 
 DEADLINE = 60  # seconds for a state to be reached on a busy machine; never slept through

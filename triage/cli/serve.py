@@ -12,9 +12,7 @@ import click
 
 from ..audit import AuditLog
 from .audit import audit_log_option
-from .common import UsageFailure, load_triage, rules_option
-
-REGIONS = ("uk", "us", "intl")  # as triage.web.settings.REGIONS (not imported: see above)
+from .common import UsageFailure, check_region, load_triage, region_option, rules_option
 
 
 @click.command()
@@ -35,12 +33,7 @@ REGIONS = ("uk", "us", "intl")  # as triage.web.settings.REGIONS (not imported: 
     help="Worker processes (the service is stateless: each serves any request).",
 )
 @rules_option
-@click.option(
-    "--region",
-    type=click.Choice(REGIONS),
-    default=None,
-    help="Region for the advice (passed to the result builder once it takes one).",
-)
+@region_option
 @audit_log_option
 @click.option(
     "--access-log/--no-access-log",
@@ -67,6 +60,7 @@ def serve(
     rule base, an unwritable audit log or an address that cannot be listened on.
     """
     triage = load_triage(rules_dir)  # a broken rule base stops here, before any worker
+    region = check_region(triage, region)
     if audit_log:
         try:
             AuditLog(audit_log).open().close()

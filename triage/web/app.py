@@ -9,11 +9,11 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp
 
 from ..formats import to_json
 from ..questions import Question
@@ -30,7 +30,7 @@ STATIC = Path(__file__).resolve().parent / "static"
 API_PREFIXES = ("/v1/", "/healthz", "/openapi.json")
 
 
-def create_app(settings: Settings | None = None, triage: Triage | None = None) -> Starlette:
+def create_app(settings: Settings | None = None, triage: Triage | None = None) -> ASGIApp:
     """The application for these settings (the rule base is loaded here, once)."""
     settings = settings or Settings()
     triage = triage or Triage.load(settings.rules_dir)
@@ -93,7 +93,6 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
     ]
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders, access_log=settings.access_log)],
         exception_handlers={
             HttpError: http_error,
             HTTPException: starlette_error,
@@ -101,9 +100,8 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         },
         lifespan=lifespan,
     )
-    app.state.triage = triage
-    app.state.settings = settings
-    return app
+    # Outside Starlette's own error handling, so that even a 500 has the headers.
+    return SecurityHeaders(app, access_log=settings.access_log)
 
 
 def warm_up(triage: Triage) -> None:
@@ -119,7 +117,7 @@ def _some_answer(q: Question) -> Any:
     return () if q.type == "multi" else q.choices[0]
 
 
-def app_from_env() -> Starlette:
+def app_from_env() -> ASGIApp:
     """The application for a worker process, from the settings its parent put in the
     environment (``Settings.to_env``)."""
     return create_app(Settings.from_env())

@@ -105,6 +105,7 @@ def _schemas(rb: RuleBase) -> dict[str, Any]:
                     "enum": ["yesno", "integer", "number", "choice", "multi"],
                 },
                 "prompt": STRING,
+                "item": {"type": "string", "description": "The question as a checklist line."},
                 "help": STRING,
                 "why": {"type": "string", "description": "Why it is asked, in plain words."},
                 "group": _nullable(STRING),
@@ -118,7 +119,7 @@ def _schemas(rb: RuleBase) -> dict[str, Any]:
                     "description": "On a screen: the ids of the rules waiting on this answer.",
                 },
             },
-            required=["id", "type", "prompt", "help", "why", "group"],
+            required=["id", "type", "prompt", "item", "help", "why", "group"],
         ),
         "Group": _obj(
             {"id": STRING, "title": STRING, "help": STRING, "members": STRINGS},

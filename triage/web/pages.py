@@ -18,6 +18,8 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from ..cases import Case
 from ..engine import Evaluation
+from ..interview import screen_help, screen_title, why
+from ..render import dose, next_step
 from ..service import Triage
 from .api import case_of
 from .bodies import HttpError, parse_json, read_form
@@ -43,8 +45,7 @@ def environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.globals["choices"] = choices
-    env.globals["YESNO_LABELS"] = YESNO_LABELS
+    env.globals.update(choices=choices, YESNO_LABELS=YESNO_LABELS, next_step=next_step, dose=dose)
     return env
 
 
@@ -55,6 +56,7 @@ class Pages:
         self.triage, self.records, self.env = triage, records, env
         self.rb = triage.rulebase
         self.lang = LANGS.get(records.region or "", "en")
+        self._where = self.rb.plans.region(records.region)
 
     def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A page from its template, with what every page shows."""
@@ -64,7 +66,7 @@ class Pages:
         return HTMLResponse(html, status)
 
     def _disclaimer(self) -> str:
-        return (self.rb.plans.get("disclaimer") or {}).get("text", "")
+        return self._where.fill(self.rb.plans.disclaimer.text)
 
     def error_page(self, exc: HttpError) -> HTMLResponse:
         """A request the pages cannot act on, said plainly, with a way to start again."""
@@ -155,12 +157,16 @@ class Pages:
         screen = ev.screen
         if screen is None:  # Back from the result: the result again would be no use
             return self.render("start.html", title="Start")
-        title = screen.group.title if screen.group else screen.questions[0].prompt
+        title = screen_title(screen)
         return self.render(
             "screen.html",
             status,
             title=("Error: " if errors else "") + title,
             screen=screen,
+            heading=title,
+            hint=screen_help(screen),
+            grouped=len(screen.questions) > 1,
+            why={q.id: why(ev, q, self.rb) for q in screen.questions},
             errors=errors or {},
             submitted=form or {},
             answers_json=_json(answers),
@@ -182,8 +188,8 @@ class Pages:
             record=record,
             answers_json=_json(answers),
             screens_json=json.dumps(screens or []),
-            unsure=[questions[q].prompt for q in record.get("unsure", [])],
-            unanswered=[questions[q].prompt for q in record.get("unanswered", [])],
+            unsure=[_asked_as(questions[q]) for q in record.get("unsure", [])],
+            unanswered=[_asked_as(questions[q]) for q in record.get("unanswered", [])],
             answered=[
                 (questions[q].prompt, answer_words(questions[q], v)) for q, v in answers.items()
             ],
@@ -227,6 +233,11 @@ class Pages:
             media_type="application/yaml",
             headers={"Content-Disposition": f'attachment; filename="{case_id}.yaml"'},
         )
+
+
+def _asked_as(q: Any) -> str:
+    """A question as the person saw it: its checklist line, or its prompt."""
+    return q.item or q.prompt
 
 
 def _json(answers: dict[str, Any]) -> str:

@@ -1,22 +1,17 @@
 """Result records for the server: built by the service API, audited as the CLI audits them.
 
-The only adapter between the web layer and the rest: ``Triage.result`` builds every record
-(the same call ``triage batch`` makes), and ``--region`` reaches it once the service API takes
-a region; until then the option is accepted and reported, and changes no advice.
+``Triage.result`` builds every record, with the server's ``--region``: the same call
+``triage batch`` makes, so the records are the same.
 """
 
 from __future__ import annotations
 
-import inspect
 import sys
 from typing import Any
 
 from ..audit import AuditLog, decision_record
 from ..cases import Case
 from ..service import Triage
-
-# Whether the service API takes a region yet (the lead is adding regional advice).
-_TAKES_REGION = "region" in inspect.signature(Triage.result).parameters
 
 
 class Records:
@@ -29,9 +24,7 @@ class Records:
 
     def result(self, case: Case, asked: list[dict[str, str]] | None = None) -> dict[str, Any]:
         """The result record of a valid case, as ``triage batch`` writes it."""
-        if _TAKES_REGION and self.region:
-            return self.triage.result(case, asked=asked, region=self.region)  # type: ignore[call-arg]
-        return self.triage.result(case, asked=asked)
+        return self.triage.result(case, asked=asked, region=self.region)
 
     def audit(self, record: dict[str, Any], endpoint: str) -> bool:
         """Append the decision to the audit log (if there is one); False if it could not be."""

@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..engine import Evaluation, Progress, Screen
-from ..interview import InputError, parse_typed
 from ..questions import Group, Question
 from ..service import Triage
+from ..typed import InputError, label, parse_typed
 
 YESNO_LABELS = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
 
@@ -87,7 +87,7 @@ def choices(q: Question) -> list[dict[str, str]]:
     """A question's allowed values with the words a person sees."""
     if q.type == "yesno":
         return [{"value": v, "label": label} for v, label in YESNO_LABELS.items()]
-    return [{"value": v, "label": q.labels.get(v, v.replace("_", " "))} for v in q.values]
+    return [{"value": v, "label": label(q, v)} for v in q.values]
 
 
 def question_json(q: Question, needed_by: list[str] | None = None) -> dict[str, Any]:
@@ -96,6 +96,7 @@ def question_json(q: Question, needed_by: list[str] | None = None) -> dict[str, 
         "id": q.id,
         "type": q.type,
         "prompt": q.prompt,
+        "item": q.item or q.prompt,
         "help": q.help,
         "why": q.why,
         "group": q.group or None,
@@ -140,10 +141,10 @@ def answer_words(q: Question, value: Any) -> str:
     if q.type == "yesno":
         return YESNO_LABELS.get(value, str(value))
     if q.type == "choice":
-        return q.labels.get(value, str(value))
+        return label(q, value)
     if q.type == "multi":
         items = list(value)
-        return ", ".join(q.labels.get(v, v) for v in items) if items else "None of these"
+        return ", ".join(label(q, v) for v in items) if items else "None of these"
     number = f"{value:g}" if isinstance(value, float) else str(value)
     return f"{number} {q.unit}" if q.unit else number
 

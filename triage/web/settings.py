@@ -10,7 +10,6 @@ import os
 from dataclasses import dataclass
 
 ENV_PREFIX = "TRIAGE_SERVE_"
-REGIONS = ("uk", "us", "intl")
 
 
 @dataclass(frozen=True)
