@@ -70,7 +70,7 @@ def interview_bodies(cases: list[dict], triage: Triage, rng: random.Random) -> l
     out = []
     for case in cases:
         given: dict = {}
-        stops = rng.randint(0, 12)
+        stops = rng.randint(0, 9)
         while stops and (screen := triage.evaluate(given).screen) is not None:
             for q in screen.questions:
                 value = case["answers"].get(q.id)
@@ -296,8 +296,8 @@ def main() -> None:
         generate(cases_path, args.cases, args.seed, 0.0)
         cases = [json.loads(line) for line in cases_path.read_text().splitlines()]
         interview_path = Path(tmp, "interview.jsonl")
-        # Tracing interviews takes a few ms each: 2,000 of them are varied enough.
-        interviews = interview_bodies(cases[:2000], triage, rng)
+        # Tracing an interview takes tens of ms: 500 of them are varied enough.
+        interviews = interview_bodies(cases[:500], triage, rng)
         interview_path.write_text("\n".join(interviews) + "\n")
         endpoints = {"/v1/evaluate": cases_path, "/v1/interview": interview_path}
         print(
