@@ -9,6 +9,7 @@ argument to rewrite README.md; ``--check`` exits 1 if it is out of date (a test 
 from __future__ import annotations
 
 import io
+import json
 import os
 import re
 import sys
@@ -102,6 +103,41 @@ def fhir_response() -> str:
     )
 
 
+def compact_json(value, indent: int = 0, width: int = 96) -> str:
+    """JSON with each object or list on one line when it fits, indented otherwise."""
+    flat = json.dumps(value, ensure_ascii=False)
+    if len(flat) + indent <= width or not isinstance(value, dict | list) or not value:
+        return flat
+    pad = " " * (indent + 2)
+    if isinstance(value, dict):
+        items = [
+            f"{pad}{json.dumps(k)}: {compact_json(v, indent + 2, width).lstrip()}"
+            for k, v in value.items()
+        ]
+        return "{\n" + ",\n".join(items) + "\n" + " " * indent + "}"
+    items = [pad + compact_json(v, indent + 2, width).lstrip() for v in value]
+    return "[\n" + ",\n".join(items) + "\n" + " " * indent + "]"
+
+
+def api_call(path: str, body: str, cut: int = 0, tail: int = 0) -> str:
+    """One request to the API, made in process, shown as the curl command that makes it."""
+    from starlette.testclient import TestClient
+
+    from triage.web.app import create_app
+
+    with TestClient(create_app()) as client:
+        response = client.post(path, content=body, headers={"content-type": "application/json"})
+    shown = compact_json(response.json())
+    if cut:
+        shown = elide(shown, cut, tail)
+    command = (
+        f"curl -s -X POST localhost:8000{path} -H 'content-type: application/json' \\\n"
+        f"    -d '{body}'"
+    )
+    status = f"HTTP {response.status_code}"
+    return console(command, f"{status}\n{shown}")
+
+
 EXAMPLES: dict[str, Callable[[], str]] = {
     "ask": ask_transcript,
     "batch-csv": lambda: console(
@@ -118,6 +154,8 @@ EXAMPLES: dict[str, Callable[[], str]] = {
     ),
     "check-wrong": check_wrong,
     "fhir-response": fhir_response,
+    "api-interview": lambda: api_call("/v1/interview", '{"answers": {}}', 20, 11),
+    "api-error": lambda: api_call("/v1/evaluate", '{"answers": {"age": 200}}'),
     "rules-check": lambda: console("uv run triage rules check", run(["rules", "check"])),
     "stdin-error": lambda: console(
         """printf '{"answers": {"age": 200}}\\n' | uv run triage batch -""",

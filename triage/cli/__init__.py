@@ -11,6 +11,7 @@ from .batch import batch
 from .explain import explain
 from .export import export
 from .rules import rules
+from .serve import serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,3 +26,4 @@ main.add_command(explain)
 main.add_command(rules)
 main.add_command(audit)
 main.add_command(export)
+main.add_command(serve)

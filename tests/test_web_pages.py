@@ -1,0 +1,248 @@
+"""The web interview, in process: plain forms, the answers in the page, Back, errors, result."""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from urllib.parse import urlencode
+
+import pytest
+import yaml
+from click.testing import CliRunner
+from conftest import CALM
+from web_support import client
+
+from triage.cli import main
+from triage.service import Triage
+
+FIRST, SECOND = "emergency_signs", "warning_signs"  # the first two screens, both groups
+
+
+def flags(triage: Triage, group: str) -> dict[str, str]:
+    """No to every question of a group."""
+    return dict.fromkeys(triage.rulebase.groups[group].members, "no")
+
+
+FLAGS = {**flags(Triage.load(), FIRST), **flags(Triage.load(), SECOND)}
+
+
+@pytest.fixture(scope="module")
+def web(triage):
+    with client(triage) as c:
+        yield c
+
+
+def hidden_answers(page: str) -> dict:
+    match = re.search(r'name="answers" value="([^"]*)"', page)
+    assert match, "no hidden answers on the page"
+    return json.loads(html.unescape(match.group(1)))
+
+
+def submit(web, answers: dict, action: str = "next", **fields) -> object:
+    data = {"answers": json.dumps(answers), "action": action}
+    if "screens" in fields:
+        data["screens"] = fields.pop("screens")
+    data.update({f"q.{k}": v for k, v in fields.items()})
+    return web.post("/interview", data=data)
+
+
+def test_start_page_then_the_first_screen(web, triage):
+    start = web.get("/")
+    assert start.status_code == 200
+    assert '<html lang="en">' in start.text
+    assert 'action="/interview"' in start.text and 'method="post"' in start.text
+    first = web.post("/interview", data={"answers": "{}", "action": "start"})
+    assert first.status_code == 200
+    group = triage.rulebase.groups[FIRST]
+    assert f"<h1>{group.title}</h1>" in first.text  # red flags first, on one screen
+    assert "Step 1 of about" in first.text
+    assert "Why we ask this" in first.text and "None of these" in first.text
+    assert "Back to the previous question" not in first.text  # nothing to go back to
+
+
+def test_each_answer_moves_on_and_travels_in_the_page(web, triage):
+    page = submit(web, {}, action="none")
+    assert hidden_answers(page.text) == flags(triage, FIRST)
+    page = submit(web, flags(triage, FIRST), action="none")
+    assert "Where is your pain mainly?" in page.text
+    page = submit(web, FLAGS, location="lower_back")
+    assert "How old are you" in page.text
+    assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back"}
+    page = submit(web, {**FLAGS, "location": "lower_back"}, age="52")
+    assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back", "age": 52}
+    assert "Step 5 of about" in page.text
+    # multi: several boxes, or none at all
+    answers = {**FLAGS, "location": "neck", "age": 40, "severity": 3, "duration_weeks": 1}
+    pairs = [
+        ("answers", json.dumps(answers)),
+        ("q.sensations", "ache"),
+        ("q.sensations", "stiffness"),
+    ]
+    form = {"content-type": "application/x-www-form-urlencoded"}
+    page = web.post("/interview", content=urlencode(pairs), headers=form)
+    assert hidden_answers(page.text)["sensations"] == ["stiffness", "ache"]
+
+
+def test_back_undoes_the_last_screen(web):
+    answers = {**FLAGS, "location": "lower_back", "age": 52}
+    page = submit(web, answers, action="back")
+    assert "How old are you" in page.text
+    assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back"}
+    assert re.search(r'name="q\.age"[^>]* value="52"', page.text)  # the answer it had
+    page = submit(web, {**FLAGS, "location": "lower_back"}, action="back")
+    assert "Where is your pain mainly?" in page.text
+    assert hidden_answers(page.text) == FLAGS
+    assert 'value="lower_back" checked' in page.text
+
+
+def test_a_missing_or_wrong_answer_shows_the_screen_again_with_the_error(web):
+    answers = {**FLAGS, "location": "lower_back"}
+    page = submit(web, answers)
+    assert page.status_code == 422
+    assert "There is a problem" in page.text and "Please type an answer." in page.text
+    assert hidden_answers(page.text) == answers
+    page = submit(web, answers, age="200")
+    assert page.status_code == 422 and 'aria-invalid="true"' in page.text
+    assert "120" in page.text.split("There is a problem")[1].split("</div>")[0]
+    assert 'value="200"' in page.text  # what was typed is kept
+    page = submit(web, FLAGS, location="elbow")
+    assert page.status_code == 422 and "There is a problem" in page.text
+
+
+def test_answers_that_cannot_be_read_are_a_clear_400_page(web):
+    for answers, words in [
+        ("{not json", "invalid JSON"),
+        ('{"age": 400}', "(answers.age): 400 is out of range"),
+        ('{"elbow": "yes"}', "unknown question id"),
+        ('{"fever": "yes", "fever": "no"}', "duplicate key"),
+        ("[1]", "could not be read"),
+    ]:
+        page = web.post("/interview", data={"answers": answers})
+        assert page.status_code == 400, answers
+        assert "Sorry, something went wrong" in page.text and words in page.text, answers
+        assert 'href="/"' in page.text
+    assert (
+        web.post(
+            "/interview", content=b"{}", headers={"content-type": "application/json"}
+        ).status_code
+        == 415
+    )
+
+
+def test_back_takes_the_screens_from_the_page_or_finds_them_again(web, triage):
+    answers = {**FLAGS, "location": "lower_back", "age": 52, "severity": 7}
+    screens = [list(flags(triage, g)) for g in (FIRST, SECOND)]
+    # the page's own record of its screens: Back undoes the last one, here two answers at once
+    mine = json.dumps([*screens, ["location"], ["age", "severity"]])
+    page = submit(web, answers, action="back", screens=mine)
+    assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back"}
+    # one that does not fit the answers is ignored: the interview is traced again
+    for screens in ('[["elbow"]]', "not json", '[["location"], ["location"]]', "[[]]"):
+        page = submit(web, answers, action="back", screens=screens)
+        assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back", "age": 52}
+
+
+def test_get_of_a_post_page_goes_to_the_start(web):
+    page = web.get("/interview", follow_redirects=False)
+    assert page.status_code == 303 and page.headers["location"] == "/"
+
+
+def complete(web, answers: dict) -> str:
+    """Answer each screen from ``answers`` (no to the rest) until the result page."""
+    page = submit(web, {}, action="start")
+    for _ in range(60):
+        if 'class="decision' in page.text:
+            return page.text
+        qids = dict.fromkeys(re.findall(r'name="q\.([a-z_]+)"', page.text))
+        page = submit(web, hidden_answers(page.text), **{q: answers.get(q, "no") for q in qids})
+        assert page.status_code == 200, page.text[:2000]
+    raise AssertionError("the interview did not end")
+
+
+def test_result_page_words_for_patients_only(web, triage):
+    text = complete(web, {**CALM, "sensations": "ache"})
+    assert 'class="decision decision-self_stretching"' in text
+    order = ['class="decision', "What to do now:", ">Why<", ">What to do<", ">Cautions<"]
+    order += ["Watch for these, and get help sooner", "not a diagnosis"]
+    places = [text.find(words) for words in order]
+    assert [p for p in places if p >= 0] == sorted(p for p in places if p >= 0)
+    assert places[0] >= 0 and places[2] >= 0 and places[3] >= 0 and places[-1] >= 0
+    # no rule ids, file names or citations on the patient's page
+    rb = triage.rulebase
+    for rule in rb.rules:
+        assert f">{rule.id}<" not in text and f" {rule.id} " not in text
+    for name in rb.files:
+        assert name not in text
+    for source in rb.sources.values():
+        assert source["citation"] not in text
+    for words in ("Summary for your doctor or physical therapist", "Download your answers"):
+        assert words in text
+
+
+def test_emergency_from_a_yes(web):
+    page = submit(web, {}, action="none", saddle_numbness="yes")  # the yes is kept
+    assert 'class="decision decision-emergency"' in page.text
+    assert "Emergency: call emergency services" in page.text
+    assert "What to do now:" in page.text
+
+
+def test_summary_review_and_download(web, triage, tmp_path):
+    answers = {"fever": "yes", "location": "neck", "severity": 4}
+    data = {"answers": json.dumps(answers)}
+    summary = web.post("/summary", data=data).text
+    rb = triage.rulebase
+    assert "Summary for your doctor or physical therapist" in summary
+    assert re.search(r"<dd>\d{4}-\d\d-\d\d</dd>", summary)
+    assert f"{rb.name} {rb.version}" in summary and rb.sha256[:12] in summary
+    assert "Do you have a temperature" in summary and "<td>Yes</td>" in summary
+    review = web.post("/review", data=data).text
+    assert "infection-fever" in review or "fever" in review
+    assert any(r.id in review for r in rb.rules)
+    download = web.post("/answers", data=data)
+    assert download.headers["content-disposition"].startswith('attachment; filename="web-')
+    case = tmp_path / "case.yaml"
+    case.write_bytes(download.content)
+    doc = yaml.safe_load(download.content)
+    assert doc["answers"] == answers and doc["expect"]["disposition"] == "doctor"
+    result = CliRunner().invoke(main, ["batch", "--check", "--format", "csv", str(case)])
+    assert result.exit_code == 0, result.output
+    assert "1 ok, 0 failed" in result.stderr
+
+
+def test_a_group_is_one_screen_with_none_of_these(web, triage):
+    group = triage.rulebase.groups[FIRST]
+    page = submit(web, {}, action="start")
+    assert page.text.count("<fieldset") == len(group.members)
+    assert page.text.count("<legend>") == len(group.members)
+    # "None of these" answers no to what is blank, but keeps a yes or a not sure
+    after = submit(web, {}, action="none")
+    assert hidden_answers(after.text) == flags(triage, FIRST)
+    kept = submit(web, {}, action="none", both_legs="unsure")
+    assert hidden_answers(kept.text)["both_legs"] == "unsure" or "decision" in kept.text
+    # one answer missing with Continue: the screen again, the other answers kept
+    partial = submit(web, {}, saddle_numbness="no")
+    assert partial.status_code == 422 and "There is a problem" in partial.text
+    assert 'value="no" checked' in partial.text
+    # Back from the next screen goes back over the whole group
+    back = submit(web, flags(triage, FIRST), action="back")
+    assert hidden_answers(back.text) == {}
+    assert back.text.count('value="no" checked') == len(group.members)
+
+
+def test_the_answers_download_for_a_clinic_as_fhir_that_batch_reads(web, triage, tmp_path):
+    answers = {"fever": "yes", "location": "neck", "severity": 4}
+    result_page = web.post("/result", data={"answers": json.dumps(answers)}).text
+    assert 'action="/answers.fhir.json"' in result_page
+    download = web.post("/answers.fhir.json", data={"answers": json.dumps(answers)})
+    assert download.status_code == 200
+    assert download.headers["content-type"].startswith("application/fhir+json")
+    assert download.headers["content-disposition"].endswith('.fhir.json"')
+    assert download.json()["resourceType"] == "QuestionnaireResponse"
+    path = tmp_path / "visit.json"
+    path.write_bytes(download.content)
+    result = CliRunner().invoke(main, ["batch", "--format", "jsonl", str(path)])
+    assert result.exit_code == 0, result.output
+    record = json.loads(result.stdout)
+    assert (record["disposition"], record["timeframe"]) == ("doctor", "same_day")
+    assert record["answers"] == answers

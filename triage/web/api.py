@@ -1,0 +1,220 @@
+"""The JSON API for clinics: the next screen, whole evaluations, the catalogue, the rule base.
+
+Handlers read their bodies themselves (no models on the hot path); the OpenAPI document
+(``openapi.py``) describes every request and response. A case is validated by
+``validate_case`` and evaluated by ``Triage.result``, and the record is encoded by the batch
+writer's encoder, so ``POST /v1/evaluate`` gives the very record ``triage batch`` writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
+
+from .. import __version__
+from ..cases import MAX_LINE_BYTES, Case, CaseError, JsonLine, RawCase, validate_case
+from ..formats import json_lines, to_json
+from ..runner import prepare
+from ..service import Triage
+from .bodies import (
+    JSON_LINES_TYPES,
+    HttpError,
+    declared_length,
+    media_type,
+    read_json,
+    size_text,
+)
+from .records import Records
+from .screens import group_json, question_json, screen_json
+
+SOURCE = "api"  # the record's ``source`` for a case that came in a request
+MAX_STREAM_BYTES = 64 * 2**20  # a JSON Lines request: about 200,000 cases
+JSON = "application/json"
+JSON_LINES = "application/x-ndjson"
+
+
+def json_response(doc: Any, status: int = 200) -> Response:
+    """A JSON document as the batch writer encodes records (UTF-8 kept as is)."""
+    return Response(to_json(doc).encode("utf-8"), status, media_type=JSON)
+
+
+def case_of(raw: Any, rb: Any, default_id: str) -> Case:
+    """A valid case from a request document, or 422 with the message ``triage batch`` gives."""
+    case = validate_case(raw, rb, source=SOURCE, default_id=default_id)
+    if isinstance(case, CaseError):
+        raise HttpError(422, case.message, case.field)
+    return case
+
+
+class Api:
+    """The API's handlers, over one rule base."""
+
+    def __init__(self, triage: Triage, records: Records):
+        self.triage = triage
+        self.records = records
+        rb = triage.rulebase
+        identity = rb.identity()
+        self._health = to_json(
+            {"status": "ok", "rulebase": identity, "triage_version": __version__}
+        ).encode()
+        order = sorted(rb.questions.values(), key=lambda q: q.order)
+        self._questions = to_json(
+            {
+                "questions": [question_json(q) for q in order],
+                "groups": [group_json(g) for g in rb.groups.values()],
+                "rulebase": identity,
+            }
+        ).encode()
+        self._rulebase = to_json(
+            {
+                **identity,
+                "files": rb.files,
+                "region": records.region,
+                "outcomes": [
+                    {"disposition": o.disposition, "timeframe": o.timeframe, "label": o.label}
+                    for o in sorted(rb.outcomes, key=lambda o: -o.rank)
+                ],
+                "rules": [
+                    {
+                        "id": r.id,
+                        "title": r.title,
+                        "tier": r.tier,
+                        "disposition": r.disposition,
+                        "timeframe": r.timeframe,
+                        "questions": list(r.questions),
+                        "sources": [
+                            {"id": s, "citation": rb.sources[s]["citation"]} for s in r.sources
+                        ],
+                    }
+                    for r in rb.rules
+                ],
+            }
+        ).encode()
+
+    async def healthz(self, request: Request) -> Response:
+        return Response(self._health, media_type=JSON)
+
+    async def questions(self, request: Request) -> Response:
+        return Response(self._questions, media_type=JSON)
+
+    async def rulebase(self, request: Request) -> Response:
+        return Response(self._rulebase, media_type=JSON)
+
+    async def interview(self, request: Request) -> Response:
+        """The next screen for the answers so far, or the result when nothing is left to ask."""
+        doc = await read_json(request)
+        if not isinstance(doc, dict):
+            raise HttpError(422, "an interview request must be a JSON object with 'answers'")
+        for key in doc:
+            if key != "answers":
+                raise HttpError(422, "unknown field (an interview request has answers)", key)
+        case = case_of(doc, self.triage.rulebase, "interview")  # only "answers", checked above
+        ev = self.triage.evaluate(case.answers)
+        screen = ev.screen
+        if screen is not None:
+            body = {"done": False, "screen": screen_json(screen, ev), "result": None}
+        else:
+            record = self.records.result(case)
+            if not self.records.audit(record, "/v1/interview"):
+                raise HttpError(503, "the decision could not be written to the audit log")
+            body = {"done": True, "screen": None, "result": record}
+        return json_response(body)
+
+    async def evaluate(self, request: Request) -> Response:
+        """One case (JSON) -> its record; JSON Lines -> one record per line, streamed."""
+        if media_type(request) in JSON_LINES_TYPES:
+            declared_length(request, MAX_STREAM_BYTES)
+            return JsonLinesEvaluation(self, request)
+        case = case_of(await read_json(request), self.triage.rulebase, "request")
+        record = self.records.result(case)
+        if not self.records.audit(record, "/v1/evaluate"):
+            raise HttpError(503, "the decision could not be written to the audit log")
+        return Response(json_lines([record]), media_type=JSON)
+
+    def record_of_line(self, lineno: int, line: bytes) -> dict[str, Any]:
+        """One JSON Lines line evaluated as ``triage batch -`` evaluates it (error records too)."""
+        case_id = f"request[{lineno}]"
+        item = prepare(self.triage, RawCase(SOURCE, case_id, JsonLine(lineno, line)))
+        if isinstance(item, CaseError):
+            return item.record()
+        record = self.records.result(item)
+        self.records.audit(record, "/v1/evaluate")
+        return record
+
+
+class JsonLinesEvaluation(Response):
+    """Streams records while the request's lines arrive: memory stays bounded by one line.
+
+    Like ``triage batch -``: blank lines are skipped, and a line that is not JSON, not UTF-8,
+    not a valid case or longer than 1 MiB gets its own error record. A body longer than
+    ``MAX_STREAM_BYTES`` ends with an error record saying where it stopped.
+    """
+
+    media_type = JSON_LINES
+
+    def __init__(self, api: Api, request: Request):
+        # Not Response.__init__: it would declare a Content-Length of 0.
+        self.status_code, self.background = 200, None
+        self.raw_headers = [(b"content-type", JSON_LINES.encode())]
+        self.api, self.request = api, request
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        started = False
+
+        async def emit(records: list[dict[str, Any]]) -> None:
+            nonlocal started
+            if not started:
+                await send(
+                    {"type": "http.response.start", "status": 200, "headers": self.raw_headers}
+                )
+                started = True
+            if records:
+                await send(
+                    {"type": "http.response.body", "body": json_lines(records), "more_body": True}
+                )
+
+        pending = b""
+        lineno = total = 0
+        skipping = False  # inside a line over the limit, already reported
+        async for chunk in self.request.stream():
+            total += len(chunk)
+            if total > MAX_STREAM_BYTES:
+                limit = size_text(MAX_STREAM_BYTES)
+                message = f"request body too large (over {limit}): stopped after line {lineno}"
+                await emit(
+                    [{"id": None, "source": SOURCE, "error": {"message": message, "field": None}}]
+                )
+                pending, skipping = b"", True
+                break
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            records = []
+            for line in lines:
+                lineno += 1
+                if skipping:
+                    skipping = False
+                elif len(line) > MAX_LINE_BYTES:
+                    records.append(self._too_long(lineno))
+                elif line.strip():
+                    records.append(self.api.record_of_line(lineno, line))
+            if len(pending) > MAX_LINE_BYTES and not skipping:
+                records.append(self._too_long(lineno + 1))
+                pending, skipping = b"", True
+            elif skipping:
+                pending = b""
+            await emit(records)
+            await asyncio.sleep(0)  # let other requests in between chunks
+        if pending.strip() and not skipping:
+            lineno += 1
+            await emit([self.api.record_of_line(lineno, pending)])
+        await emit([])
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    @staticmethod
+    def _too_long(lineno: int) -> dict[str, Any]:
+        case_id = f"request[{lineno}]"
+        return CaseError(case_id, SOURCE, f"line {lineno} is longer than 1 MiB").record()

@@ -1,0 +1,43 @@
+"""Result records for the server: built by the service API, audited as the CLI audits them.
+
+``Triage.result`` builds every record, with the server's ``--region``: the same call
+``triage batch`` makes, so the records are the same.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ..audit import AuditLog, decision_record
+from ..cases import Case
+from ..service import Triage
+
+
+class Records:
+    """Builds result records for one rule base and appends each decision to the audit log."""
+
+    def __init__(self, triage: Triage, region: str | None, audit_log: str | None):
+        self.triage = triage
+        self.region = region
+        self.log = AuditLog(audit_log).open() if audit_log else None
+
+    def result(self, case: Case, asked: list[dict[str, str]] | None = None) -> dict[str, Any]:
+        """The result record of a valid case, as ``triage batch`` writes it."""
+        return self.triage.result(case, asked=asked, region=self.region)
+
+    def audit(self, record: dict[str, Any], endpoint: str) -> bool:
+        """Append the decision to the audit log (if there is one); False if it could not be."""
+        if self.log is None:
+            return True
+        try:
+            self.log.append(decision_record(record, command="serve", endpoint=endpoint))
+        except OSError as exc:
+            print(f"error: cannot write audit log {self.log.path}: {exc.strerror}", file=sys.stderr)
+            return False
+        return True
+
+    def close(self) -> None:
+        """Close the audit log."""
+        if self.log is not None:
+            self.log.close()
