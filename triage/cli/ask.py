@@ -10,7 +10,7 @@ from typing import Any
 import click
 import yaml
 
-from ..audit import append_decision
+from ..audit import decision_record
 from ..cases import Case, iter_cases
 from ..interview import InputError, Interview, command_of, parse_typed, why
 from ..questions import Question
@@ -18,6 +18,7 @@ from ..render import render_result
 from ..result import build_result
 from .audit import audit_log_option
 from .common import UsageFailure, load_triage, rules_option
+from .writing import EXIT_WRITE_FAILED, check_writable, open_audit_log, reason, write_whole
 
 EXIT_NO_RESULT = 1
 EXIT_INTERRUPTED = 130
@@ -66,7 +67,9 @@ def ask(
     previous question, 'quit' leaves. Answers may be piped, one per line.
 
     Exit status: 0 a result was given; 1 no result (quit, end of input, or --no-input with an
-    answer missing); 2 bad usage, case file or rule base; 130 interrupted (Ctrl-C).
+    answer missing); 2 bad usage, case file or rule base, or a --save or --audit-log path that
+    cannot be written (checked before the first question); 4 the result was given, but
+    writing --save or --audit-log failed; 130 interrupted (Ctrl-C).
     """
     triage = load_triage(rules_dir)
     color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
@@ -78,6 +81,8 @@ def ask(
         case_id, note = case.id, case.note
     if save_file:
         case_id = Path(save_file).stem
+        check_writable(save_file, "--save file")  # before the first question
+    log = open_audit_log(audit_log) if audit_log else None
     try:
         ev = _run(interview, triage, no_input, color)
     except (click.exceptions.Abort, KeyboardInterrupt, EOFError) as exc:
@@ -97,19 +102,52 @@ def ask(
         note=note,
         asked=interview.asked,
     )
-    _save(save_file, interview, case_id, note, record)
-    if audit_log:
-        append_decision(audit_log, record, command="ask")
-    click.echo("")
-    click.echo(render_result(record, explain=explain), color=color)
+    # The result first: a write that fails must not hide it. Then each write, whatever the
+    # others did; a failure is one line, and exit status 4.
+    try:
+        click.echo("")
+        click.echo(render_result(record, explain=explain), color=color)
+        shown = None
+    except OSError as exc:  # no one to show it to (stdout closed): still save and log it
+        shown = exc
+    failed = []
+    exc = _attempt(lambda: _save(save_file, interview, case_id, note, record))
+    if exc is not None:
+        failed.append(f"cannot save the answers to {save_file}: {reason(exc)}")
+    if log is not None:
+        exc = _attempt(lambda: log.append(decision_record(record, command="ask")))
+        log.close()
+        if exc:
+            failed.append(f"cannot write audit log {audit_log}: {reason(exc)}")
+    for line in failed:
+        click.echo(f"error: {line}", err=True)
+    if shown is not None:
+        raise shown
+    if failed:
+        sys.exit(EXIT_WRITE_FAILED)
+
+
+def _attempt(write: Any) -> OSError | None:
+    """Run ``write``; the ``OSError`` it raised, if any."""
+    try:
+        write()
+    except OSError as exc:
+        return exc
+    return None
 
 
 def _stop(
     save_file: str | None, interview: Interview, case_id: str, note: str | None, why: str
 ) -> None:
     """Leave without a result, saving the answers given so far first: nothing typed is lost."""
-    _save(save_file, interview, case_id, note, None)
+    if sys.stdin is None:
+        why += " (standard input is closed)"
+    exc = _attempt(lambda: _save(save_file, interview, case_id, note, None))
     saved = f"; answers so far saved to {save_file}" if save_file else ""
+    if exc is not None:
+        click.echo(f"{why}.", err=True)
+        click.echo(f"error: cannot save the answers so far to {save_file}: {reason(exc)}", err=True)
+        sys.exit(EXIT_WRITE_FAILED)
     click.echo(f"{why}{saved}.", err=True)
 
 
@@ -146,6 +184,8 @@ def _ask_one(q: Question, ev: Any, interview: Interview, triage: Any, color: boo
         click.echo(f"    {q.help}")
     click.echo("    " + _allowed(q))
     while True:
+        if sys.stdin is None:  # closed (`<&-`): no answer can come
+            raise EOFError
         text = click.prompt("", prompt_suffix="> ", default="", show_default=False)
         command = command_of(text)
         if command == "why":
@@ -212,9 +252,7 @@ def _save(
             expect["timeframe"] = record["timeframe"]
         expect["fired"] = record["fired"]
         doc["expect"] = expect
-    Path(path).write_text(
-        yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8"
-    )
+    write_whole(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode("utf-8"))
 
 
 def _stdin_at_eof() -> bool:
