@@ -13,7 +13,7 @@ import os
 import secrets
 import stat
 import sys
-from typing import Any
+from typing import IO, Any
 
 import click
 
@@ -106,6 +106,38 @@ def open_audit_log(path: str) -> AuditLog:
         raise UsageFailure(f"cannot write audit log {path}: {reason(exc)}") from None
 
 
+class Output:
+    """The stream records go to, and how far it holds whole records: ``mark`` after each whole
+    record or chunk; after a failed write, ``cut`` leaves a regular file with what was marked."""
+
+    def __init__(self, stream: IO[str], name: str):
+        self.stream, self.name = stream, name
+        self.count = 0  # records whole at the last mark
+        self._end: int | None = None  # bytes at the last mark, in a regular file
+        with contextlib.suppress(OSError, ValueError):
+            fd = stream.fileno()
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                self._end = os.lseek(fd, 0, os.SEEK_CUR)
+
+    def mark(self, count: int) -> None:
+        """``count`` records are written: flush them, and note where they end."""
+        self.stream.flush()
+        self.count = count
+        if self._end is not None:
+            self._end = os.lseek(self.stream.fileno(), 0, os.SEEK_CUR)
+
+    def cut(self) -> None:
+        """After a failed write: a regular file is cut back to its last mark (no partial
+        record), and what is still buffered goes to the null device."""
+        with contextlib.suppress(OSError, ValueError):
+            fd = self.stream.fileno()
+            if self._end is not None:
+                os.ftruncate(fd, self._end)
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, fd)
+            os.close(null)
+
+
 class Group(click.Group):
     """The command group: when standard output fails (its reader gone, a full disk), the
     command ends quietly (a closed pipe) or with one line, never with a traceback.
@@ -119,7 +151,7 @@ class Group(click.Group):
             try:
                 return super().invoke(ctx)
             finally:  # what is still buffered fails here, not at exit
-                if sys.stdout is not None:
+                if sys.stdout is not None and not sys.stdout.closed:
                     sys.stdout.flush()
         except OSError as exc:
             if exc.filename is not None:
