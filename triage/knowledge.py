@@ -8,6 +8,8 @@ naming the file, the rule or question, and the field.
 from __future__ import annotations
 
 import hashlib
+import math
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,12 @@ from .questions import TYPES, Group, Question
 
 CORE_FILES = ("questions.yaml", "sources.yaml", "policy.yaml", "plans.yaml")
 SPECIAL_TIERS = ("caution", "resolution")
+MAX_RULE_FILE_BYTES = 4 * 1024 * 1024  # the bundled files are about 10 KB each
+QUESTION_FIELDS = (
+    *("id", "type", "values", "labels", "prompt", "help", "why", "min", "max", "unit", "group"),
+)
+SOURCE_FIELDS = ("id", "citation", "url", "evidence")
+OUTCOME_FIELDS = ("disposition", "timeframe", "label")
 
 
 def bundled_rules_dir() -> Path:
@@ -117,15 +125,15 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     root = Path(path) if path is not None else bundled_rules_dir()
     if not root.is_dir():
         raise RuleBaseError(str(root), "not a directory")
-    yaml_files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    yaml_files = rule_files(root)
     for name in CORE_FILES:
         if not (root / name).is_file():
             raise RuleBaseError(str(root / name), "missing: every rule base has this file")
     digest = hashlib.sha256()
     docs: dict[str, Any] = {}
     for p in yaml_files:
-        data = p.read_bytes()
-        digest.update(p.name.encode() + b"\0" + data + b"\0")
+        data = read_rule_file(p)
+        digest.update(p.name.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0")
         docs[p.name] = parse_yaml(p, data)
 
     def rel(name: str) -> str:
@@ -161,6 +169,36 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     )
 
 
+def rule_files(root: Path) -> list[Path]:
+    """The rule files of a rule base directory, sorted; one that is not a regular file is an
+    error (a FIFO would wait for ever)."""
+    try:
+        paths = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml"))
+    except OSError as exc:
+        raise RuleBaseError(str(root), f"cannot read: {exc.strerror or exc}") from None
+    for p in paths:
+        try:
+            regular = stat.S_ISREG(p.stat().st_mode)
+        except OSError as exc:
+            raise RuleBaseError(str(p), f"cannot read: {exc.strerror or exc}") from None
+        if not regular:
+            raise RuleBaseError(str(p), "not a regular file")
+    return paths
+
+
+def read_rule_file(path: Path) -> bytes:
+    """A rule file's bytes; one that cannot be read, or is over ``MAX_RULE_FILE_BYTES``, is a
+    ``RuleBaseError`` naming it."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_RULE_FILE_BYTES + 1)
+    except OSError as exc:
+        raise RuleBaseError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_RULE_FILE_BYTES:
+        raise RuleBaseError(str(path), f"larger than {MAX_RULE_FILE_BYTES // 2**20} MiB")
+    return data
+
+
 def parse_yaml(path: Path, data: bytes) -> Any:
     """One rule file's YAML, safely; a fault is a ``RuleBaseError`` naming the file."""
     try:
@@ -189,19 +227,45 @@ def _text(file: str, item: str, entry: dict, key: str, required: bool = True) ->
     return value.strip()
 
 
+def _id(file: str, entry: Any, kind: str, number: int) -> str:
+    """The id of the ``number``th entry of a list: a non-empty string."""
+    value = entry.get("id") if isinstance(entry, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise RuleBaseError(
+            file, f"each {kind} needs an id (a name)", item=f"{kind} #{number}", field="id"
+        )
+    return value
+
+
+def _known(file: str, item: str, entry: dict, fields: tuple[str, ...], prefix: str = "") -> None:
+    """Every field of ``entry`` is one of ``fields``."""
+    unknown = sorted(str(k) for k in entry if k not in fields)
+    if unknown:
+        raise RuleBaseError(
+            file,
+            f"unknown field (one of {', '.join(fields)})",
+            item=item,
+            field=prefix + unknown[0],
+        )
+
+
+def _number(file: str, item: str, value: Any, key: str) -> float:
+    """A finite number (not a boolean): a threshold that is NaN would never compare."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RuleBaseError(file, "expected a finite number", item=item, field=key)
+    return value
+
+
 def _load_questions(file: str, data: Any) -> dict[str, Question]:
     out: dict[str, Question] = {}
     for i, entry in enumerate(_mapping(file, data, "questions")):
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-            raise RuleBaseError(
-                file, "each question needs an id", item=f"question #{i + 1}", field="id"
-            )
-        qid = entry["id"]
+        qid = _id(file, entry, "question", i + 1)
         item = f"question '{qid}'"
         if qid in out:
             raise RuleBaseError(file, "duplicate question id", item=item, field="id")
+        _known(file, item, entry, QUESTION_FIELDS)
         qtype = entry.get("type")
-        if qtype not in TYPES:
+        if not isinstance(qtype, str) or qtype not in TYPES:
             raise RuleBaseError(
                 file, f"type must be one of {', '.join(TYPES)}", item=item, field="type"
             )
@@ -209,21 +273,33 @@ def _load_questions(file: str, data: Any) -> dict[str, Question]:
         lo = hi = None
         if qtype in ("choice", "multi"):
             raw = entry.get("values")
-            if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
-                raise RuleBaseError(file, "expected a list of names", item=item, field="values")
+            if (
+                not isinstance(raw, list)
+                or not raw
+                or not all(isinstance(v, str) and v for v in raw)
+                or len(set(raw)) != len(raw)
+            ):
+                raise RuleBaseError(
+                    file, "expected a list of distinct names", item=item, field="values"
+                )
             values = tuple(raw)
         if qtype in ("integer", "number"):
-            lo, hi = entry.get("min"), entry.get("max")
-            for key, v in (("min", lo), ("max", hi)):
-                if isinstance(v, bool) or not isinstance(v, int | float):
-                    raise RuleBaseError(file, "expected a number", item=item, field=key)
+            lo = _number(file, item, entry.get("min"), "min")
+            hi = _number(file, item, entry.get("max"), "max")
             if lo > hi:
                 raise RuleBaseError(file, "min is above max", item=item, field="min")
         labels = entry.get("labels") or {}
-        if not isinstance(labels, dict) or set(labels) - set(values):
+        if (
+            not isinstance(labels, dict)
+            or not all(isinstance(v, str) and v.strip() for v in labels.values())
+            or set(labels) - set(values)
+        ):
             raise RuleBaseError(
-                file, "labels must map the question's values", item=item, field="labels"
+                file, "labels must map the question's values to text", item=item, field="labels"
             )
+        for key in ("unit", "group"):
+            if entry.get(key) is not None and not isinstance(entry[key], str):
+                raise RuleBaseError(file, "expected text", item=item, field=key)
         out[qid] = Question(
             id=qid,
             type=qtype,
@@ -295,14 +371,15 @@ def _load_groups(file: str, data: Any, questions: dict[str, Question]) -> dict[s
 def _load_sources(file: str, data: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for i, entry in enumerate(_mapping(file, data, "sources")):
-        sid = entry.get("id") if isinstance(entry, dict) else None
-        if not isinstance(sid, str):
-            raise RuleBaseError(
-                file, "each source needs an id", item=f"source #{i + 1}", field="id"
-            )
+        sid = _id(file, entry, "source", i + 1)
+        item = f"source '{sid}'"
         if sid in out:
-            raise RuleBaseError(file, "duplicate source id", item=f"source '{sid}'", field="id")
-        _text(file, f"source '{sid}'", entry, "citation")
+            raise RuleBaseError(file, "duplicate source id", item=item, field="id")
+        _known(file, item, entry, SOURCE_FIELDS)
+        _text(file, item, entry, "citation")
+        for key in ("url", "evidence"):
+            if entry.get(key) is not None and not isinstance(entry[key], str):
+                raise RuleBaseError(file, "expected text or null", item=item, field=key)
         out[sid] = dict(entry)
     return out
 
@@ -314,17 +391,24 @@ def _load_policy(file: str, data: Any) -> tuple[str, str, list[Outcome]]:
         )
     meta = data["rulebase"]
     name = _text(file, "rulebase", meta, "name")
-    version = str(meta.get("version") or "")
-    if not version:
-        raise RuleBaseError(file, "missing", item="rulebase", field="version")
+    version = meta.get("version")
+    if isinstance(version, bool) or not isinstance(version, str | int | float) or not version:
+        raise RuleBaseError(file, "missing, or not a version", item="rulebase", field="version")
     raw = _mapping(file, data, "outcomes")
-    outcomes = []
+    if not raw:
+        raise RuleBaseError(file, "a rule base has at least one outcome", field="outcomes")
+    outcomes: list[Outcome] = []
     for i, entry in enumerate(raw):
         item = f"outcome #{i + 1}"
         if not isinstance(entry, dict):
             raise RuleBaseError(file, "expected a mapping", item=item)
+        _known(file, item, entry, OUTCOME_FIELDS)
         disposition = _text(file, item, entry, "disposition")
         timeframe = entry.get("timeframe")
+        if timeframe is not None and (not isinstance(timeframe, str) or not timeframe.strip()):
+            raise RuleBaseError(file, "expected a name or null", item=item, field="timeframe")
+        if any((o.disposition, o.timeframe) == (disposition, timeframe) for o in outcomes):
+            raise RuleBaseError(file, "the same outcome twice", item=item, field="disposition")
         outcomes.append(
             Outcome(
                 disposition,
@@ -333,7 +417,11 @@ def _load_policy(file: str, data: Any) -> tuple[str, str, list[Outcome]]:
                 label=_text(file, item, entry, "label"),
             )
         )
-    return name, version, outcomes
+    return name, str(version), outcomes
+
+
+RULE_FIELDS = ("id", "title", "tier", "source", "when", "then", "note")
+THEN_FIELDS = ("disposition", "timeframe", "reason", "finding", "caution")
 
 
 def _load_rules(
@@ -347,16 +435,13 @@ def _load_rules(
 ) -> list[KRule]:
     rules = []
     for i, entry in enumerate(_mapping(file, data, "rules")):
-        rid = entry.get("id") if isinstance(entry, dict) else None
-        if not isinstance(rid, str) or not rid:
-            raise RuleBaseError(file, "each rule needs an id", item=f"rule #{i + 1}", field="id")
+        rid = _id(file, entry, "rule", i + 1)
         item = f"rule '{rid}'"
-        unknown = set(entry) - {"id", "title", "tier", "source", "when", "then", "note"}
-        if unknown:
-            raise RuleBaseError(file, "unknown field", item=item, field=sorted(unknown)[0])
+        _known(file, item, entry, RULE_FIELDS)
         title = _text(file, item, entry, "title")
+        _text(file, item, entry, "note", required=False)
         tier = entry.get("tier")
-        if tier not in tiers:
+        if not isinstance(tier, str) or tier not in tiers:
             raise RuleBaseError(
                 file, f"tier must be one of {', '.join(sorted(tiers))}", item=item, field="tier"
             )
@@ -367,7 +452,7 @@ def _load_rules(
                 file, "every rule cites at least one source", item=item, field="source"
             )
         for sid in cited:
-            if sid not in sources:
+            if not isinstance(sid, str) or sid not in sources:
                 raise RuleBaseError(
                     file, f"unknown source {sid!r} (see sources.yaml)", item=item, field="source"
                 )
@@ -392,19 +477,20 @@ def _load_rules(
         then = entry.get("then")
         if not isinstance(then, dict):
             raise RuleBaseError(file, "expected a mapping", item=item, field="then")
-        unknown = set(then) - {"disposition", "timeframe", "reason", "finding", "caution"}
-        if unknown:
-            raise RuleBaseError(
-                file, "unknown field", item=item, field="then." + sorted(unknown)[0]
-            )
+        _known(file, item, then, THEN_FIELDS, prefix="then.")
+        for key in ("disposition", "timeframe", "finding", "caution", "reason"):
+            value = then.get(key)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                kind = "text" if key in ("caution", "reason") else "a name"
+                raise RuleBaseError(file, f"expected {kind}", item=item, field=f"then.{key}")
         disposition, timeframe = then.get("disposition"), then.get("timeframe")
         if tier == "caution":
-            if disposition is not None:
+            if disposition is not None or timeframe is not None:
                 raise RuleBaseError(
                     file,
                     "a caution rule concludes no disposition",
                     item=item,
-                    field="then.disposition",
+                    field="then.disposition" if disposition is not None else "then.timeframe",
                 )
             if not then.get("caution") and not then.get("finding"):
                 raise RuleBaseError(
@@ -447,7 +533,7 @@ def _load_rules(
                 timeframe=timeframe,
                 reason=str(then.get("reason") or "").strip(),
                 finding=then.get("finding"),
-                caution=(str(then["caution"]).strip() if then.get("caution") else None),
+                caution=(then["caution"].strip() if then.get("caution") else None),
             )
         )
     return rules
@@ -521,7 +607,7 @@ def _check_plan_sources(file: str, plans: Any, sources: dict[str, Any]) -> None:
     def walk(node: Any, where: str) -> None:
         if isinstance(node, dict):
             sid = node.get("source")
-            if sid is not None and sid not in sources:
+            if sid is not None and (not isinstance(sid, str) or sid not in sources):
                 raise RuleBaseError(file, f"unknown source {sid!r}", item=where, field="source")
             for k, v in node.items():
                 walk(v, f"{where}.{k}" if where else str(k))
