@@ -182,11 +182,11 @@ def read_log(
         for n, raw in enumerate(fh, 1):
             if not raw.strip():
                 continue
-            problem = None
             try:
                 record = json.loads(raw.decode("utf-8"))
-                if not isinstance(record, dict) or not isinstance(record.get("result"), dict):
-                    problem = "not a decision record"
+                problem = _not_a_record(record)
+            except RecursionError:
+                problem = "nested too deeply"
             except (UnicodeDecodeError, ValueError):
                 problem = "incomplete or invalid JSON (a writer killed mid-write?)"
             if problem is not None:
@@ -196,13 +196,41 @@ def read_log(
             yield Entry(n, record)
 
 
+def _not_a_record(record: Any) -> str | None:
+    """Why a line's JSON is not a decision record (a field of the wrong shape), or None."""
+    if not isinstance(record, dict) or not isinstance(record.get("result"), dict):
+        return "not a decision record"
+    result = record["result"]
+    for key in ("disposition", "timeframe"):
+        if not isinstance(result.get(key), str | None):
+            return f"not a decision record (result.{key} is not a name)"
+    fired = record.get("fired")
+    if fired is not None and not (
+        isinstance(fired, list) and all(isinstance(r, str) for r in fired)
+    ):
+        return "not a decision record (fired is not a list of rule ids)"
+    rulebase = record.get("rulebase")
+    if rulebase is not None and not (
+        isinstance(rulebase, dict) and all(isinstance(v, str | None) for v in rulebase.values())
+    ):
+        return "not a decision record (rulebase is not a rule base's name, version and sha256)"
+    if not isinstance(record.get("answers"), dict | None):
+        return "not a decision record (answers is not a mapping)"
+    for key in ("id", "time", "source"):
+        if isinstance(record.get(key), bool) or not isinstance(record.get(key), str | int | None):
+            return f"not a decision record ({key} is not text)"
+    return None
+
+
 def parse_when(text: str, end: bool = False) -> datetime:
     """A --since/--until bound: a date (the whole day) or an ISO date-time (UTC if no zone)."""
     try:
         if len(text) == 10:
             d = date.fromisoformat(text)
             t = datetime.combine(d, time.min, tzinfo=UTC)
-            return t + timedelta(days=1) if end else t
+            if end:  # up to the end of that day; after the last day there is, no end at all
+                return t + timedelta(days=1) if d < date.max else datetime.max.replace(tzinfo=UTC)
+            return t
         t = datetime.fromisoformat(text)
     except ValueError:
         raise TriageError(f"not a date (YYYY-MM-DD) or ISO date-time: {text!r}") from None

@@ -66,7 +66,8 @@ def audit(
 ) -> None:
     """Summarise the audit log FILE: counts per disposition and per rule, with filters.
 
-    A broken line (such as the partial last line of a killed writer) is skipped with a warning.
+    A broken line (such as the partial last line of a killed writer), or a line that is not a
+    decision record (a field of the wrong shape), is skipped with a warning.
 
     Exit status: 0 done; 1 (with --replay --exit-code) some decision would differ;
     2 bad usage or rule base.
@@ -80,7 +81,10 @@ def audit(
     def warn(message: str) -> None:
         click.echo(f"warning: {message}", err=True)
 
-    entries = list(select(read_log(log_file, warn), rule, disposition, lo, hi))
+    try:
+        entries = list(select(read_log(log_file, warn), rule, disposition, lo, hi))
+    except OSError as exc:
+        raise UsageFailure(f"cannot read {log_file}: {exc.strerror or exc}") from None
     if do_replay:
         report = replay(entries, load_triage(rules_dir))
         if fmt == "json":
