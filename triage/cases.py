@@ -27,6 +27,7 @@ import yaml
 from .documents import DuplicateKeyError, SafeLoader, load_json
 from .errors import AnswerError
 from .knowledge import RuleBase
+from .printable import printable, quoted, shorten
 
 CASE_SUFFIXES = (".yaml", ".yml", ".json", ".jsonl")
 CASE_KEYS = ("id", "note", "answers", "expect")
@@ -66,10 +67,10 @@ class CaseError:
 
     def line(self) -> str:
         """One line naming the file, the case and the field."""
-        where = f"{self.source}: case '{self.id}'"
+        where = f"{self.source}: case '{shorten(self.id)}'"
         if self.field:
-            where += f": {self.field}"
-        return f"{where}: {self.message}"
+            where += f": {shorten(self.field)}"
+        return printable(f"{where}: {self.message}")
 
 
 _INT = "tag:yaml.org,2002:int"
@@ -537,7 +538,7 @@ def validate_case(raw: Any, rb: RuleBase, *, source: str, default_id: str) -> Ca
         return fail("a case must be a mapping with 'answers'")
     for key in raw:
         if key not in CASE_KEYS:
-            return fail(f"unknown field (a case has {', '.join(CASE_KEYS)})", str(key))
+            return fail(f"unknown field (a case has {', '.join(CASE_KEYS)})", shorten(str(key)))
     if "id" in raw and (not isinstance(raw["id"], str | int) or isinstance(raw["id"], bool)):
         return fail("must be a string", "id")
     note = raw.get("note")
@@ -554,7 +555,7 @@ def validate_case(raw: Any, rb: RuleBase, *, source: str, default_id: str) -> Ca
     for qid, value in answers.items():
         question = rb.questions.get(qid) if isinstance(qid, str) else None
         if question is None:
-            return fail(f"unknown question id {qid!r}", f"answers.{qid}")
+            return fail(f"unknown question id {quoted(qid)}", f"answers.{shorten(str(qid))}")
         if value is None:
             continue  # null means not answered
         try:
@@ -574,16 +575,16 @@ def _check_expect(expect: Any, rb: RuleBase) -> tuple[str, str] | None:
         return "expect", "must be a mapping"
     for key in expect:
         if key not in ("disposition", "timeframe", "fired"):
-            return f"expect.{key}", "unknown field (disposition, timeframe, fired)"
+            return f"expect.{shorten(str(key))}", "unknown field (disposition, timeframe, fired)"
     dispositions = {o.disposition for o in rb.outcomes}
     for key in ("disposition", "timeframe"):
         if expect.get(key) is not None and not isinstance(expect[key], str):
             return f"expect.{key}", "must be a string"
     if "disposition" in expect and expect["disposition"] not in dispositions:
-        return "expect.disposition", f"unknown disposition {expect['disposition']!r}"
+        return "expect.disposition", f"unknown disposition {quoted(expect['disposition'])}"
     timeframes = {o.timeframe for o in rb.outcomes if o.timeframe}
     if expect.get("timeframe") is not None and expect["timeframe"] not in timeframes:
-        return "expect.timeframe", f"unknown timeframe {expect['timeframe']!r}"
+        return "expect.timeframe", f"unknown timeframe {quoted(expect['timeframe'])}"
     fired = expect.get("fired", [])
     if not isinstance(fired, list):
         return "expect.fired", "must be a list of rule ids"
@@ -592,5 +593,5 @@ def _check_expect(expect: Any, rb: RuleBase) -> tuple[str, str] | None:
         if not isinstance(rid, str):
             return "expect.fired", "must be a list of rule ids"
         if rid not in known:
-            return "expect.fired", f"unknown rule id {rid!r}"
+            return "expect.fired", f"unknown rule id {quoted(rid)}"
     return None

@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import IO, Any, ClassVar
 
+from .printable import printable
+
 FORMATS = ("table", "jsonl", "json", "csv")
 _UTF8 = ("utf-8", "utf8")
 CSV_COLUMNS = (
@@ -169,8 +171,9 @@ class TableWriter(Writer):
             self.counts[record["disposition"]] += 1
             reasons = record.get("reasons") or [{"title": ""}]
             row = (record["disposition"], record.get("timeframe") or "", reasons[0]["title"])
+        cells = [printable(str(cell)) for cell in (record.get("id"), *row)]  # ids come from anyone
         self.out.write(
-            f"{_cut(str(record.get('id')), 36):<36} {row[0]:<19} {row[1]:<9} {_cut(row[2], 70)}\n"
+            f"{_cut(cells[0], 36):<36} {cells[1]:<19} {cells[2]:<9} {_cut(cells[3], 70)}\n"
         )
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -138,6 +139,9 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
 
     def rel(name: str) -> str:
         return str(root / name)
+
+    for fname, doc in docs.items():
+        _check_plain_text(rel(fname), doc)
 
     questions = _load_questions(rel("questions.yaml"), docs["questions.yaml"])
     groups = _load_groups(rel("questions.yaml"), docs["questions.yaml"], questions)
@@ -597,6 +601,33 @@ def _check_rule_set(root: Path, rules: list[KRule]) -> None:
                         item=f"rule '{r.id}'",
                         field="when",
                     )
+
+
+# Control characters (but tab and newline), and those that reorder text on screen: text from a
+# rule base is shown in terminals, where ESC would drive the terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+def _check_plain_text(file: str, doc: Any) -> None:
+    """Every text in a rule file is plain text: no control characters."""
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            found = _CONTROL.search(node)
+            if found:
+                raise RuleBaseError(
+                    file,
+                    f"control character {found.group()!r} in text: only plain text is shown",
+                    field=where or None,
+                )
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                path = f"{where}.{key}" if where else str(key)
+                stack.append((key, path))
+                stack.append((value, path))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node))
 
 
 def _check_plan_sources(file: str, plans: Any, sources: dict[str, Any]) -> None:

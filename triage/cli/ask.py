@@ -13,6 +13,7 @@ import yaml
 from ..audit import decision_record
 from ..cases import Case, iter_cases
 from ..interview import InputError, Interview, command_of, parse_typed, why
+from ..printable import printable
 from ..questions import Question
 from ..render import render_result
 from ..result import build_result
@@ -120,7 +121,7 @@ def ask(
         if exc:
             failed.append(f"cannot write audit log {audit_log}: {reason(exc)}")
     for line in failed:
-        click.echo(f"error: {line}", err=True)
+        click.echo(printable(f"error: {line}"), err=True)
     if shown is not None:
         raise shown
     if failed:
@@ -143,10 +144,11 @@ def _stop(
     if sys.stdin is None:
         why += " (standard input is closed)"
     exc = _attempt(lambda: _save(save_file, interview, case_id, note, None))
-    saved = f"; answers so far saved to {save_file}" if save_file else ""
+    saved = printable(f"; answers so far saved to {save_file}") if save_file else ""
     if exc is not None:
         click.echo(f"{why}.", err=True)
-        click.echo(f"error: cannot save the answers so far to {save_file}: {reason(exc)}", err=True)
+        message = f"error: cannot save the answers so far to {save_file}: {reason(exc)}"
+        click.echo(printable(message), err=True)
         sys.exit(EXIT_WRITE_FAILED)
     click.echo(f"{why}{saved}.", err=True)
 

@@ -17,6 +17,7 @@ from typing import TypeVar
 import click
 
 from ..cases import CaseError, JsonLine, JsonLines, RawCase, units
+from ..printable import printable
 
 T = TypeVar("T")
 WIDTH = 24  # bar cells
@@ -90,10 +91,10 @@ class Progress:
         )
 
     def echo(self, message: str) -> None:
-        """A message line, clearing the progress line first."""
+        """A message line (its control characters escaped), clearing the progress line first."""
         if self.enabled:
             click.echo("\r\x1b[K", err=True, nl=False)
-        click.echo(message, err=True)
+        click.echo(printable(message), err=True)
 
     def done(self) -> None:
         """The last line: how many cases, in how long."""
