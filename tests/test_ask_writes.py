@@ -167,3 +167,24 @@ def test_a_reader_gone_ends_quietly_and_still_saves(tmp_path):
     assert result.returncode == 141
     assert result.stderr == ""
     assert "disposition: emergency" in save.read_text()
+
+
+def test_a_reader_gone_mid_interview_keeps_the_answers_typed(tmp_path):
+    save = tmp_path / "so-far.yaml"
+    args = ["ask", "--answers", answers(tmp_path, "answers: {age: 40}\n"), "--save", str(save)]
+    read, write = os.pipe()
+    os.close(read)  # the first prompt fails with EPIPE
+    try:
+        result = subprocess.run(
+            [sys.executable, "-m", "triage", *args],
+            stdout=write,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            text=True,
+            timeout=120,
+            cwd=ROOT,
+        )
+    finally:
+        os.close(write)
+    assert result.returncode == 141 and result.stderr == ""
+    assert "age: 40" in save.read_text()

@@ -59,6 +59,15 @@ def test_an_output_inside_an_input_directory_is_refused(tmp_path):
     assert out.read_text() == cases(2)
 
 
+def test_an_audit_log_that_is_an_input_is_refused(tmp_path):
+    data = tmp_path / "s.jsonl"
+    data.write_text(cases(3))
+    result = invoke("--audit-log", str(data), str(tmp_path))
+    assert result.exit_code == 2
+    assert f"the audit log {data} is the input {data}" in result.output
+    assert data.read_text() == cases(3)
+
+
 def test_standard_output_appended_to_the_input_is_refused(tmp_path):
     data = tmp_path / "s.jsonl"
     data.write_text(cases(3))

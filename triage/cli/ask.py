@@ -95,6 +95,9 @@ def ask(
     except _Quit:
         _stop(save_file, interview, case_id, note, "Interview ended without a result")
         sys.exit(EXIT_NO_RESULT)
+    except OSError:  # the terminal or the reader went away: still keep what was typed
+        _attempt(lambda: _save(save_file, interview, case_id, note, None))
+        raise
     record = build_result(
         ev,
         triage.rulebase,

@@ -80,6 +80,8 @@ def batch(
     load_triage(rules_dir)  # a broken rule base stops here, before any case is read
     jobs = jobs or os.cpu_count() or 1
     files = list(expand_paths(paths))
+    if audit_log:
+        _not_an_input(audit_log, f"the audit log {audit_log}", files)
     output = _open_output(output_path, files)
     fmt = fmt or ("table" if output.isatty() else "jsonl")
     log = open_audit_log(audit_log) if audit_log else None
@@ -183,14 +185,7 @@ def _open_output(path: str, inputs: list[Any]) -> IO[str]:
     """The output stream, opened once it is known not to be one of the inputs (same device
     and inode): opening it would empty it before it is read, or the run would read its own
     records."""
-    target = _stat(path, 1)
-    if target is not None and stat.S_ISREG(target.st_mode):
-        for p in inputs:
-            st = _stat(p, 0) if isinstance(p, str) else None
-            if st is not None and os.path.samestat(target, st):
-                where = f"the output {path}" if path != "-" else "standard output"
-                what = f"the input {p}" if p != "-" else "standard input"
-                raise UsageFailure(f"{where} is {what}: writing it would destroy it")
+    _not_an_input(path, f"the output {path}" if path != "-" else "standard output", inputs)
     try:
         stream = click.open_file(path, "w", encoding="utf-8", errors="backslashreplace", lazy=False)
     except OSError as exc:
@@ -198,6 +193,18 @@ def _open_output(path: str, inputs: list[Any]) -> IO[str]:
     if path != "-":
         click.get_current_context().call_on_close(stream.close)
     return stream
+
+
+def _not_an_input(path: str, name: str, inputs: list[Any]) -> None:
+    """Refuse (exit 2) a file to write that is one of the inputs, by device and inode."""
+    target = _stat(path, 1)
+    if target is None or not stat.S_ISREG(target.st_mode):
+        return
+    for p in inputs:
+        st = _stat(p, 0) if isinstance(p, str) else None
+        if st is not None and os.path.samestat(target, st):
+            what = f"the input {p}" if p != "-" else "standard input"
+            raise UsageFailure(f"{name} is {what}: writing it would destroy it")
 
 
 def _stat(path: str, fd: int) -> os.stat_result | None:
