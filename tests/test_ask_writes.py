@@ -148,35 +148,13 @@ def test_a_closed_stdin_is_no_trouble_when_nothing_needs_asking(tmp_path):
     assert result.returncode == 0 and "EMERGENCY" in result.stdout
 
 
-def test_a_reader_gone_ends_quietly_and_still_saves(tmp_path):
-    save = tmp_path / "saved.yaml"
-    args = ["ask", "--answers", answers(tmp_path), "--save", str(save)]
+def _without_a_reader(args):
+    """``triage ask`` with a standard output that no one reads: the first write fails (EPIPE)."""
     read, write = os.pipe()
-    os.close(read)  # no reader at all: the first write fails with EPIPE
+    os.close(read)
     try:
-        result = subprocess.run(
-            [sys.executable, "-m", "triage", *args],
-            stdout=write,
-            stderr=subprocess.PIPE,
-            text=True,
-            timeout=120,
-            cwd=ROOT,
-        )
-    finally:
-        os.close(write)
-    assert result.returncode == 141
-    assert result.stderr == ""
-    assert "disposition: emergency" in save.read_text()
-
-
-def test_a_reader_gone_mid_interview_keeps_the_answers_typed(tmp_path):
-    save = tmp_path / "so-far.yaml"
-    args = ["ask", "--answers", answers(tmp_path, "answers: {age: 40}\n"), "--save", str(save)]
-    read, write = os.pipe()
-    os.close(read)  # the first prompt fails with EPIPE
-    try:
-        result = subprocess.run(
-            [sys.executable, "-m", "triage", *args],
+        return subprocess.run(
+            [sys.executable, "-m", "triage", "ask", *args],
             stdout=write,
             stderr=subprocess.PIPE,
             stdin=subprocess.DEVNULL,
@@ -186,5 +164,19 @@ def test_a_reader_gone_mid_interview_keeps_the_answers_typed(tmp_path):
         )
     finally:
         os.close(write)
+
+
+def test_a_reader_gone_ends_quietly_and_still_saves(tmp_path):
+    save = tmp_path / "saved.yaml"
+    result = _without_a_reader(["--answers", answers(tmp_path), "--save", str(save)])
+    assert result.returncode == 141
+    assert result.stderr == ""
+    assert "disposition: emergency" in save.read_text()
+
+
+def test_a_reader_gone_mid_interview_keeps_the_answers_typed(tmp_path):
+    save = tmp_path / "so-far.yaml"
+    partial = answers(tmp_path, "answers: {age: 40}\n")
+    result = _without_a_reader(["--answers", partial, "--save", str(save)])  # a prompt fails
     assert result.returncode == 141 and result.stderr == ""
     assert "age: 40" in save.read_text()

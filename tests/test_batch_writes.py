@@ -37,12 +37,15 @@ def cases(n: int) -> str:
     )
 
 
-def test_an_output_that_is_the_input_is_refused_and_the_input_kept(tmp_path):
+@pytest.mark.parametrize(
+    ("option", "named"), [("-o", "the output"), ("--audit-log", "the audit log")]
+)
+def test_a_file_to_write_that_is_an_input_is_refused_and_the_input_kept(tmp_path, option, named):
     data = tmp_path / "s.jsonl"
     data.write_text(cases(3))
-    result = invoke("-o", str(data), str(data))
+    result = invoke(option, str(data), str(tmp_path))
     assert result.exit_code == 2
-    assert f"the output {data} is the input {data}" in result.output
+    assert f"{named} {data} is the input {data}" in result.output
     assert data.read_text() == cases(3)
 
 
@@ -57,15 +60,6 @@ def test_an_output_inside_an_input_directory_is_refused(tmp_path):
     link.symlink_to(out)  # the same file under another name
     assert invoke("-o", str(link), str(out)).exit_code == 2
     assert out.read_text() == cases(2)
-
-
-def test_an_audit_log_that_is_an_input_is_refused(tmp_path):
-    data = tmp_path / "s.jsonl"
-    data.write_text(cases(3))
-    result = invoke("--audit-log", str(data), str(tmp_path))
-    assert result.exit_code == 2
-    assert f"the audit log {data} is the input {data}" in result.output
-    assert data.read_text() == cases(3)
 
 
 def test_standard_output_appended_to_the_input_is_refused(tmp_path):
