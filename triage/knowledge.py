@@ -136,12 +136,11 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         data = read_rule_file(p)
         digest.update(p.name.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0")
         docs[p.name] = parse_yaml(p, data)
+        if _MAY_HOLD_CONTROL.search(data):
+            _check_plain_text(str(p), docs[p.name])
 
     def rel(name: str) -> str:
         return str(root / name)
-
-    for fname, doc in docs.items():
-        _check_plain_text(rel(fname), doc)
 
     questions = _load_questions(rel("questions.yaml"), docs["questions.yaml"])
     groups = _load_groups(rel("questions.yaml"), docs["questions.yaml"], questions)
@@ -606,6 +605,13 @@ def _check_rule_set(root: Path, rules: list[KRule]) -> None:
 # Control characters (but tab and newline), and those that reorder text on screen: text from a
 # rule base is shown in terminals, where ESC would drive the terminal.
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+# Where such a character can come from in a file YAML reads: an escape in a double-quoted
+# string, or the character itself (YAML refuses the other control characters as they are).
+_MAY_HOLD_CONTROL = re.compile(
+    rb"\\[0abnvfreNLPxuU]|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]"
+)
 
 
 def _check_plain_text(file: str, doc: Any) -> None:
