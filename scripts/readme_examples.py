@@ -57,28 +57,29 @@ def ask_transcript() -> str:
         cwd=str(ROOT),
         encoding="utf-8",
         timeout=30,
-        env={**os.environ, "NO_COLOR": "1"},
-        dimensions=(60, 100),
+        # PAGER=cat: the advice would go through a pager on a short terminal
+        env={**os.environ, "NO_COLOR": "1", "PAGER": "cat", "TRIAGE_REGION": "uk"},
+        dimensions=(60, 92),
     )
     child.logfile_read = out
     for pattern, text in [
-        ("mainly", "3"),
-        ("How bad", "7"),
-        ("weeks", "2"),
-        ("feel like", "radiating tingling"),
+        ("Step 1", "why 2"),
+        ("Based on", "none"),
+        ("Step 2", "none"),
+        ("mainly", "lowr back"),
+        ("did you mean", "3"),
         ("How old", "52"),
-        ("genitals", "why"),
-        ("Source", "n"),
-        ("bladder", "y"),
+        ("How bad", "7/10"),
+        ("How long", "10 days"),
+        ("feel like", "radiating, tingling"),
+        ("A few more", "5"),
     ]:
         child.expect(pattern)
         child.expect("> ")
         child.sendline(text)
     child.expect(pexpect.EOF)
     text = out.getvalue().replace("\r", "").strip("\n")
-    return console(
-        "uv run triage ask", text[: text.index("Cautions")].rstrip() + "\n\nCautions\n  ..."
-    )
+    return console("uv run triage ask", text[: text.index("Watch for these")].rstrip() + "\n\n...")
 
 
 def check_wrong() -> str:
@@ -88,6 +89,16 @@ def check_wrong() -> str:
         out = run(["batch", "--check", "--format", "table", "wrong.yaml"], cwd=Path(tmp))
     return console("cat wrong.yaml", case.rstrip()) + console(
         "uv run triage batch --check --format table wrong.yaml", out
+    )
+
+
+def fhir_response() -> str:
+    with tempfile.TemporaryDirectory() as tmp:
+        run(["ask", "--save", "visit.fhir.json"], input="none\n5\n", cwd=Path(tmp))
+        out = run(["batch", "--format", "csv", "visit.fhir.json"], cwd=Path(tmp))
+    ask = "printf 'none\\n5\\n' | uv run triage ask --save visit.fhir.json > /dev/null"
+    return f"```console\n$ {ask}\n```\n" + console(
+        "uv run triage batch --format csv visit.fhir.json", out
     )
 
 
@@ -106,6 +117,7 @@ EXAMPLES: dict[str, Callable[[], str]] = {
         elide(run(["batch", "--check", "--format", "table", "cases/"]), 3, 3),
     ),
     "check-wrong": check_wrong,
+    "fhir-response": fhir_response,
     "rules-check": lambda: console("uv run triage rules check", run(["rules", "check"])),
     "stdin-error": lambda: console(
         """printf '{"answers": {"age": 200}}\\n' | uv run triage batch -""",

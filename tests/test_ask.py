@@ -1,18 +1,25 @@
-"""`triage ask` driven through click's CliRunner with scripted input."""
+"""`triage ask` driven through click's CliRunner with scripted input, one line per screen."""
 
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 import yaml
 from click.testing import CliRunner
 
 from triage.cli import main
-from triage.interview import InputError, parse_typed
 
-# A calm, complete interview: lower back, 3/10, 1 week, aching, 35, then "no" to everything.
-CALM = ["3", "3", "1", "ache", "35"] + ["n"] * 30
+# The screens of a calm interview: the two checklists (none), lower back, 35 years, 3/10,
+# one week, aching, then the last checklist (none).
+FIRST = ["none", "none"]
+CALM = [*FIRST, "3", "35", "3", "1", "ache", "none"]
+
+
+def words(text):
+    """Text with its line breaks (from wrapping) read as spaces."""
+    return " ".join(text.split())
 
 
 def ask(lines, *args, **kw):
@@ -21,23 +28,34 @@ def ask(lines, *args, **kw):
     )
 
 
-def test_calm_interview_gives_stretching_routine():
+def test_calm_interview_gives_a_stretching_routine():
     result = ask(CALM)
     assert result.exit_code == 0, result.output
     assert "SELF-CARE WITH A STRETCHING ROUTINE" in result.output
-    assert "Pelvic tilt (hold 30 s" in result.output
+    assert "Pelvic tilt (30 seconds)" in result.output
+    assert "Upper back stretches" not in result.output  # only the routine for the pain's place
     assert "not a diagnosis" in result.output
     assert "\x1b[" not in result.output  # no colour when asked not to
+
+
+def test_the_first_screen_is_the_emergency_checklist_with_progress():
+    result = ask(["quit"])
+    first = result.output.split("> ")[0]
+    assert "Step 1 of about" in first
+    assert "Do you have any of these?" in first
+    assert "1) Numbness or tingling around your genitals" in first
+    assert "Where is your pain" not in first
 
 
 @pytest.mark.parametrize(
     ("lines", "banner"),
     [
-        (["3", "3", "1", "ache", "40", "y"], "EMERGENCY"),
-        (["3", "3", "1", "ache", "40", "u"] + ["n"] * 30, "SEE A DOCTOR TODAY"),
-        (["3", "9", "1", "ache", "35"] + ["n"] * 30, "SEE A DOCTOR WITHIN A FEW DAYS"),
-        (["3", "8", "1", "ache", "35"] + ["n"] * 30, "BOOK A PHYSICAL THERAPIST"),
-        (["2", "3", "1", "tightness", "35"] + ["n"] * 30, "FOAM ROLLER OR LACROSSE BALL"),
+        (["4"], "EMERGENCY"),
+        (["1?", "none"], "SEE A DOCTOR TODAY"),
+        ([*FIRST, "3", "35", "9", "1", "ache", "none"], "SEE A DOCTOR WITHIN A FEW DAYS"),
+        ([*FIRST, "3", "35", "8", "1", "ache", "none"], "BOOK A PHYSICAL THERAPIST"),
+        ([*FIRST, "2", "35", "3", "1", "tightness", "none", "none"], "FOAM ROLLER OR LACROSSE"),
+        (CALM, "STRETCHING ROUTINE"),
     ],
 )
 def test_each_disposition(lines, banner):
@@ -46,53 +64,87 @@ def test_each_disposition(lines, banner):
     assert banner in result.output
 
 
-def test_emergency_stops_the_interview_at_once():
-    result = ask(["3", "3", "1", "ache", "40", "y", "THIS-IS-NEVER-READ"])
+def test_an_emergency_stops_the_interview_at_once_and_says_only_what_to_do_now():
+    result = ask(["1", "THIS-IS-NEVER-READ"])
     assert result.exit_code == 0
+    assert result.output.count("Step ") == 1
+    out = result.output
+    assert "EMERGENCY" in out and "Do not drive yourself" in out
+    assert out.index("EMERGENCY") < out.index("What to do now")
+    for self_care in ("Warm up", "2 weeks", "stretching routine", "Stop any exercise"):
+        assert self_care not in out
+
+
+def test_checklist_answers_are_echoed_in_words():
+    result = ask(["2 5?", "none"])
+    assert "Noted: yes to 2; not sure about 5; no to the rest." in result.output
     assert "EMERGENCY" in result.output
-    assert "[7]" not in result.output  # no question after the saddle-numbness answer
-    assert "Do not drive yourself" in result.output
 
 
-def test_invalid_answers_are_explained_and_asked_again():
-    result = ask(["knee", "3", "eleven", "11", "3", *CALM[2:]])
-    assert result.exit_code == 0
-    assert "'knee' is not one of the choices" in result.output
-    assert "type a whole number from 0 to 10" in result.output
-    assert "out of range" in result.output
-
-
-def test_why_names_the_rule_waiting_on_the_answer():
-    result = ask(["3", "3", "1", "ache", "40", "why"] + ["n"] * 30)
-    assert "Rule ces-saddle-numbness" in result.output
-    assert "If it holds, it would conclude: Emergency" in result.output
-    assert "Source:" in result.output
-
-
-def test_back_returns_to_the_previous_question_and_re_evaluates():
-    # Say 9/10, go back, say 3/10: the result must not be a doctor visit.
-    result = ask(["3", "9", "back", "3", *CALM[2:]])
+def test_invalid_answers_are_explained_in_the_words_on_screen_and_asked_again():
+    result = ask([*FIRST, "knee", "lowr back", "3", "35", "eleven", "3", *CALM[5:]])
     assert result.exit_code == 0, result.output
-    assert "Going back." in result.output
+    assert "'knee' is not one of the choices" in result.output
+    assert "did you mean Lower back?" in result.output
+    assert "upper_back" not in result.output
+    assert "please give a whole number from 0 to 10" in result.output
+
+
+def test_a_checklist_refuses_a_number_that_is_not_there():
+    result = ask(["9", "none", *CALM[1:]])
+    assert "there is no 9; please choose numbers from 1 to 7" in result.output
+    assert result.exit_code == 0
+
+
+def test_back_at_where_is_your_pain_asks_which_back():
+    result = ask([*FIRST, "back", *CALM[2:]])
+    assert "do you mean Upper back (between the shoulder blades) or Lower back?" in result.output
+    assert "type 'go back'" in result.output
+    assert result.exit_code == 0
+
+
+def test_back_returns_to_the_previous_screen_and_shows_the_earlier_answer():
+    # Say 8/10, go back twice, keep the age with Enter, then say 3/10: no physical therapist.
+    result = ask([*FIRST, "3", "35", "8", "back", "back", "", "3", *CALM[5:]])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("Going back.") == 2
+    assert "Your earlier answer: 35 years. Press Enter to keep it." in result.output
+    assert "Your earlier answer: 8. Press Enter to keep it." in result.output
     assert "SELF-CARE WITH A STRETCHING ROUTINE" in result.output
 
 
-def test_quit_leaves_without_result():
-    result = ask(["3", "quit"])
-    assert result.exit_code == 1
-    assert "Why" not in result.output
+def test_durations_in_days_are_echoed_in_weeks():
+    result = ask([*FIRST, "3", "35", "3", "3 days", "ache", "none"])
+    assert "That is 0.43 weeks." in result.output
+    assert result.exit_code == 0
 
 
-def test_end_of_input_exits_cleanly():
-    result = ask(["3", "3"])
+def test_why_explains_in_plain_words_without_rule_ids():
+    result = ask(["why 1", "none", "quit"])
+    out = result.output
+    assert "Why we ask: This can mean the nerves at the base of the spine" in out
+    assert "the advice could be: Emergency" in out
+    assert "Based on: NHS England (GIRFT); NHS." in out
+    assert "ces-saddle-numbness" not in out
+
+
+def test_quit_leaves_without_a_result():
+    result = ask(["none", "quit"])
     assert result.exit_code == 1
-    assert "Traceback" not in result.output
+    assert "Why:" not in result.output
+
+
+def test_end_of_input_exits_1_cleanly():
+    result = ask(["none"])
+    assert result.exit_code == 1, result.output
+    assert "end of input" in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
 def test_save_round_trips_through_batch(tmp_path):
     saved = tmp_path / "me.yaml"
-    result = ask(["2", "5", "2", "tightness stiffness", "44"] + ["n"] * 30, "--save", str(saved))
+    lines = [*FIRST, "2", "44", "5", "2", "tightness stiffness", "none", "none"]
+    result = ask(lines, "--save", str(saved))
     assert result.exit_code == 0, result.output
     case = yaml.safe_load(saved.read_text())
     assert case["expect"]["disposition"] == "tool_use"
@@ -108,31 +160,47 @@ def test_save_round_trips_through_batch(tmp_path):
 
 def test_save_keeps_answers_given_before_end_of_input(tmp_path):
     saved = tmp_path / "partial.yaml"
-    result = ask(["1", "4"], "--save", str(saved))
+    result = ask(["none", "none", "1"], "--save", str(saved))
     assert result.exit_code == 1
     case = yaml.safe_load(saved.read_text())
-    assert case["answers"] == {"location": "neck", "severity": 4}
+    assert case["answers"]["location"] == "neck" and case["answers"]["fever"] == "no"
     assert "expect" not in case
 
 
-def test_answers_file_prefills_and_asks_only_what_is_missing(tmp_path):
+def test_answers_file_prefills_says_so_and_carries_on(tmp_path):
     pre = tmp_path / "pre.yaml"
     pre.write_text(
         "answers: {location: neck, severity: 2, duration_weeks: 5, "
         "sensations: [stiffness], age: 30}\n"
     )
-    result = ask(["n"] * 30, "--answers", str(pre))
+    result = ask(["none"] * 3, "--answers", str(pre))
     assert result.exit_code == 0, result.output
+    assert re.search(
+        r"Loaded 5 answer\(s\) from .*pre.yaml; carrying on from step 6", result.output
+    )
+    assert "Step 6 of about" in result.output
     assert "Where is your pain" not in result.output
     assert "BOOK A PHYSICAL THERAPIST" in result.output  # neck pain for 5 weeks
 
 
-def test_no_input_names_the_missing_question(tmp_path):
+def test_answers_file_with_several_cases_needs_case(tmp_path):
+    pre = tmp_path / "pre.yaml"
+    pre.write_text("- {id: a, answers: {fever: yes}}\n- {id: b, answers: {chest_symptoms: yes}}\n")
+    result = CliRunner().invoke(main, ["ask", "--answers", str(pre), "--no-input"])
+    assert result.exit_code == 2
+    assert "holds 2 cases (a, b); choose one with --case ID" in result.output
+    result = CliRunner().invoke(main, ["ask", "--answers", str(pre), "--case", "b", "--no-input"])
+    assert result.exit_code == 0 and "EMERGENCY" in result.output
+    result = CliRunner().invoke(main, ["ask", "--answers", str(pre), "--case", "c"])
+    assert result.exit_code == 2 and "no case 'c'; the cases are: a, b" in result.output
+
+
+def test_no_input_names_the_missing_question_and_exits_1(tmp_path):
     pre = tmp_path / "pre.yaml"
     pre.write_text("answers: {location: neck}\n")
     result = CliRunner().invoke(main, ["ask", "--no-input", "--answers", str(pre)])
-    assert result.exit_code == 2
-    assert "severity" in result.output and "--answers" in result.output
+    assert result.exit_code == 1  # as --help and the README say: no result
+    assert "saddle_numbness" in result.output and "--answers" in result.output
 
 
 def test_no_input_with_complete_answers_gives_the_result(tmp_path):
@@ -155,38 +223,69 @@ def test_explain_adds_the_audit_trail():
     result = ask(CALM, "--explain")
     assert "How this was decided" in result.output
     assert "no-trigger-self-stretching" in result.output
-    assert "1. location (needed by" in result.output
+    assert "1. saddle_numbness (needed by ces-saddle-numbness)" in result.output
 
 
 @pytest.mark.parametrize(
-    ("qid", "text", "value"),
+    ("region", "emergency", "doctor"),
     [
-        ("fever", "Y", "yes"),
-        ("fever", "unsure", "unsure"),
-        ("location", "2", "upper_back"),
-        ("location", "Lower back", "lower_back"),
-        ("location", "upper", "upper_back"),
-        ("sensations", "1, 3", ("stiffness", "ache")),
-        ("sensations", "tingling numbness", ("tingling", "numbness")),
-        ("sensations", "none", ()),
-        ("duration_weeks", "0.5", 0.5),
-        ("age", "42", 42),
+        ("uk", "Call 999", "NHS 111"),
+        ("us", "Call 911", "urgent care center"),
+        ("intl", "Call your local emergency number (112", "out-of-hours service"),
     ],
 )
-def test_typed_answers(triage, qid, text, value):
-    assert parse_typed(triage.rulebase.questions[qid], text) == value
+def test_the_region_picks_the_emergency_number_and_services(region, emergency, doctor):
+    result = ask(["1"], "--region", region)
+    assert emergency in words(result.output)
+    result = ask(["none", "1", "none"], env={"TRIAGE_REGION": region})
+    assert "SEE A DOCTOR TODAY" in result.output and doctor in words(result.output)
 
 
 @pytest.mark.parametrize(
-    ("qid", "text"),
+    ("region", "present", "absent"),
     [
-        ("fever", "maybe"),
-        ("age", "121"),
-        ("age", "4.5"),
-        ("location", ""),
-        ("sensations", "7 itch"),
+        ("uk", "refer yourself to NHS physiotherapy", "insurer"),
+        ("us", "American Physical Therapy Association", "NHS"),
     ],
 )
-def test_typed_answers_rejected(triage, qid, text):
-    with pytest.raises(InputError):
-        parse_typed(triage.rulebase.questions[qid], text)
+def test_the_region_picks_how_to_find_a_physical_therapist(region, present, absent):
+    result = ask([*FIRST, "3", "35", "8", "1", "ache", "none"], "--region", region)
+    assert "BOOK A PHYSICAL THERAPIST" in result.output
+    assert present in words(result.output) and absent not in result.output
+
+
+def test_an_unknown_region_is_a_usage_error():
+    result = ask(["none"], "--region", "mars")
+    assert result.exit_code == 2
+    assert "unknown region 'mars'; one of: uk, us, intl" in result.output
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["1"],
+        ["none", "1", "none"],
+        [*FIRST, "3", "35", "9", "1", "ache", "none"],
+        [*FIRST, "3", "35", "8", "1", "ache", "none"],
+        [*FIRST, "2", "35", "3", "1", "tightness", "none", "none"],
+        CALM,
+    ],
+)
+def test_no_internal_words_reach_the_person(triage, lines):
+    out = ask(lines).output
+    for internal in (".yaml", "policy.md", "shared/", "as reproduced", "not retrieved", "seed/"):
+        assert internal not in out
+    for words in re.findall(r"[a-z0-9_-]+", out):  # rule, question and source ids
+        assert words not in {r.id for r in triage.rulebase.rules}, words
+        assert "_" not in words or words not in triage.rulebase.questions, words
+        assert words not in triage.rulebase.sources or words in ("policy", "article"), words
+
+
+def test_advice_fits_the_outcome():
+    pt = ask([*FIRST, "3", "35", "8", "ache", "5"]).output  # cracks often, sent to a PT
+    assert "BOOK A PHYSICAL THERAPIST" in pt
+    assert "You crack your back or neck often" in pt
+    assert "Warm up first" not in pt  # self-care cautions belong to self-care
+    doctor = ask([*FIRST, "3", "35", "9", "1", "ache", "none"]).output
+    assert "crack" not in doctor.split("What to do")[1]
+    assert "2 weeks of self-care" not in doctor

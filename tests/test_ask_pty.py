@@ -1,8 +1,10 @@
-"""A whole interview through a real pseudo-terminal, as a person would type it."""
+"""Whole interviews through a real pseudo-terminal, as a person would type them."""
 
 from __future__ import annotations
 
+import io
 import os
+import re
 import sys
 
 import pytest
@@ -11,17 +13,23 @@ pexpect = pytest.importorskip("pexpect")
 
 from conftest import ROOT  # noqa: E402
 
+# A pager that marks what it was given, so the test can see the advice went through it.
+MARK_PAGER = f"{sys.executable} -c \"import sys; [print('PAGED|' + l, end='') for l in sys.stdin]\""
 
-def spawn(*args, env=None):
+
+def spawn(*args, env=None, rows=40, cols=120):
+    """``triage ask`` in a terminal; everything it shows is kept in ``child.logfile_read``."""
+    base = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "PAGER", "LESS")}
     child = pexpect.spawn(
         sys.executable,
         ["-m", "triage", "ask", *args],
         cwd=str(ROOT),
         encoding="utf-8",
         timeout=30,
-        env={**os.environ, "TERM": "xterm", **(env or {})},
-        dimensions=(50, 120),
+        env={**base, "TERM": "xterm", **(env or {})},
+        dimensions=(rows, cols),
     )
+    child.logfile_read = io.StringIO()
     return child
 
 
@@ -31,46 +39,71 @@ def answer(child, pattern, text):
     child.sendline(text)
 
 
-def test_interview_in_a_terminal_reaches_an_emergency_in_colour():
-    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"}
-    child = pexpect.spawn(
-        sys.executable,
-        ["-m", "triage", "ask"],
-        cwd=str(ROOT),
-        encoding="utf-8",
-        timeout=30,
-        env={**env, "TERM": "xterm"},
-        dimensions=(50, 120),
-    )
-    answer(child, "Where is your pain mainly", "1")
-    answer(child, "How bad", "6")
-    answer(child, "How many weeks", "0.5")
-    answer(child, "What does it feel like", "stiffness")
-    answer(child, "How old", "44")
-    answer(child, "genitals, buttocks", "why")
-    child.expect("Rule ces-saddle-numbness")
-    child.expect("> ")
-    child.sendline("n")
-    answer(child, "bladder", "n")
-    answer(child, "both legs", "n")
-    answer(child, "serious accident", "y")
-    child.expect("EMERGENCY")
-    before = child.before
+def finish(child):
     child.expect(pexpect.EOF)
-    assert "\x1b[" in before + child.before  # colour on a terminal
     child.close()
-    assert child.exitstatus == 0
+    return child.exitstatus
 
 
-def test_ctrl_c_exits_cleanly_and_saves(tmp_path):
+def test_a_grouped_screen_reaches_an_emergency_in_colour():
+    child = spawn("--no-pager", "--region", "uk")
+    answer(child, r"Step 1 of about \d+", "why 1")
+    child.expect("Why we ask: This can mean the nerves at the base of the spine")
+    child.expect("> ")
+    child.sendline("3")  # symptoms in both legs
+    child.expect("Noted: yes to 3; no to the rest.")
+    child.expect("EMERGENCY")
+    child.expect("Call 999")
+    out = child.before
+    assert finish(child) == 0
+    assert "\x1b[" in out  # colour on a terminal
+    assert "Step 2" not in out
+
+
+def test_a_narrow_terminal_gets_wrapped_screens_and_a_pager_for_the_long_advice():
+    child = spawn(env={"PAGER": MARK_PAGER}, rows=24, cols=60)
+    answer(child, "Step 1 of about", "none")
+    answer(child, "Step 2 of about", "none")
+    answer(child, "Where is your pain", "lower back")
+    answer(child, "How old", "40")
+    answer(child, "How bad", "3/10")
+    answer(child, "How long", "3 days")
+    child.expect("That is 0.43 weeks.")
+    answer(child, "What does it feel like", "stiffness, ache")
+    answer(child, "A few more questions", "none")
+    child.expect("STRETCHING ROUTINE")
+    child.expect("What to do now:")
+    child.expect("PAGED\\|")  # the rest went through the pager
+    child.expect("PAGED\\|.*Pelvic tilt")
+    assert finish(child) == 0
+    shown = child.logfile_read.getvalue().replace("\r", "")
+    assert "Numbness or tingling around your genitals" in shown
+    for line in shown.split("\n"):
+        visible = re.sub(r"\x1b\[[0-9;]*m", "", line).replace("PAGED|", "")
+        assert len(visible) <= 60, line
+
+
+def test_ctrl_d_ends_without_a_result_and_exits_1(tmp_path):
     saved = tmp_path / "partial.yaml"
     child = spawn("--save", str(saved), env={"NO_COLOR": "1"})
-    answer(child, "Where is your pain mainly", "3")
-    child.expect("How bad")
+    answer(child, "Step 1 of about", "none")
+    child.expect("Step 2 of about")
+    child.expect("> ")
+    child.sendeof()
+    child.expect("end of input")
+    assert finish(child) == 1
+    assert "Traceback" not in child.before
+    assert "saddle_numbness: 'no'" in saved.read_text()
+
+
+def test_ctrl_c_exits_130_and_saves(tmp_path):
+    saved = tmp_path / "partial.yaml"
+    child = spawn("--save", str(saved), env={"NO_COLOR": "1"})
+    answer(child, "Step 1 of about", "none")
+    child.expect("Step 2 of about")
     child.expect("> ")
     child.sendintr()
-    child.expect(pexpect.EOF)
-    child.close()
+    child.expect("Interview stopped")
+    assert finish(child) == 130
     assert "Traceback" not in child.before
-    assert child.exitstatus == 130
-    assert "location: lower_back" in saved.read_text()
+    assert "both_legs: 'no'" in saved.read_text()

@@ -124,3 +124,16 @@ def test_true_false_are_yes_no(tmp_path):
     (tmp_path / "b.yaml").write_text("answers: {chest_symptoms: true, fever: false}\n")
     rec = records(invoke("batch", str(tmp_path / "b.yaml")).stdout)[0]
     assert rec["disposition"] == "emergency"
+
+
+def test_csv_error_column_names_the_field_only_when_there_is_one():
+    result = invoke("batch", "--format", "csv", "-", input='{"answers": {"age": 300}}\nnot json\n')
+    rows = result.stdout.splitlines()[1:]
+    assert rows[0].endswith(",answers.age: 300 is out of range: a whole number from 0 to 120")
+    assert rows[1].split(",")[-1].startswith("line 2: invalid JSON")
+
+
+def test_table_shows_when_a_case_is_incomplete():
+    result = invoke("batch", "--format", "table", "-", input='{"answers": {"age": 30}}\n')
+    assert "[incomplete: 27 unanswered]" in result.stdout
+    assert "1 case(s): self_stretching 1 (1 incomplete)" in result.stdout

@@ -89,11 +89,12 @@ def test_questions_replay_the_interview_protocol(tmp_path, triage):
     raw = answers(sensations=["tightness"], location="upper_back")
     path = write_case(tmp_path, raw)
     data = explain_json(path)
-    # drive the protocol by hand, as `triage ask` would
+    # drive the protocol by hand, screen by screen, as `triage ask` would
     given, expected = {}, []
-    while (q := triage.evaluate(given).next_question) is not None:
-        expected.append((q.id, list(triage.evaluate(given).needs[q.id])))
-        given[q.id] = q.parse(raw[q.id])
+    while screen := (ev := triage.evaluate(given)).next_questions:
+        for q in screen:
+            expected.append((q.id, list(ev.needs[q.id])))
+            given[q.id] = q.parse(raw[q.id])
     assert [(a["question"], a["needed_by"]) for a in data["asked"]] == expected
     for a in data["asked"]:
         assert a["answered"] and a["why"] == triage.rulebase.questions[a["question"]].why
@@ -209,6 +210,7 @@ def test_explain_on_a_broken_rule_base_is_one_line(tmp_path, base_copy):
 
 def test_replay_stops_when_the_outcome_is_settled(triage):
     steps = replay_interview(triage, {"location": "lower_back", "saddle_numbness": "yes", **CALM})
-    assert steps[-1].question == "saddle_numbness"  # an emergency ends the interview at once
+    # an emergency ends the interview with its screen, the emergency checklist
+    assert [s.question for s in steps] == list(triage.rulebase.groups["emergency_signs"].members)
     data = explain_case(triage, Case("x", "x", {**CALM, "saddle_numbness": "yes"}))
     assert data["disposition"] == "emergency"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
+from strategies import full_answers, some_answers
 
 from triage.service import Triage
 
@@ -27,24 +28,8 @@ RED_FLAGS = sorted(
 COMBOS = [r for r in RB.rules if r.tier in ("emergency", "doctor") and len(r.conditions) > 1]
 
 
-def answer(q):
-    if q.type == "yesno":
-        return st.sampled_from(["yes", "no", "unsure"])
-    if q.type == "integer":
-        return st.integers(int(q.min), int(q.max))
-    if q.type == "number":
-        return st.floats(q.min, q.max, allow_nan=False).map(lambda x: round(x, 1))
-    if q.type == "choice":
-        return st.sampled_from(q.values)
-    return st.sets(st.sampled_from(q.values)).map(lambda s: tuple(v for v in q.values if v in s))
-
-
-answers = st.fixed_dictionaries({}, optional={q.id: answer(q) for q in QUESTIONS})
-full_answers = st.fixed_dictionaries({q.id: answer(q) for q in QUESTIONS})
-settings.register_profile(
-    "triage", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
-settings.load_profile("triage")
+answers = some_answers(QUESTIONS)
+full = full_answers(QUESTIONS)
 
 
 def rank(ev):
@@ -104,7 +89,7 @@ def test_unsure_is_never_less_urgent_than_no(ans, qid):
     )
 
 
-@given(full_answers)
+@given(full)
 def test_complete_answers_leave_nothing_unanswered_and_one_disposition(ans):
     ev = TRIAGE.evaluate(ans)
     assert ev.unanswered == []

@@ -13,7 +13,8 @@ from experta import AS, MATCH, NOT, Fact, KnowledgeEngine, Rule
 from experta.matchers.rete import ReteMatcher
 from hypothesis import given
 from hypothesis import strategies as st
-from test_invariants import answers, full_answers
+from test_invariants import answers
+from test_invariants import full as full_answers
 
 from triage.engine import TriageEngine, _Engine
 from triage.facts import Verdict

@@ -25,12 +25,6 @@ def _neutral(q):
     return {"multi": [], "integer": 30, "number": 1}[q.type]
 
 
-def test_interview_starts_with_where_and_how_bad(triage):
-    ev = triage.evaluate({})
-    assert ev.next_question.id == "location"
-    assert not ev.fired or ev.fired == ["no-trigger-self-stretching"]
-
-
 def test_emergency_ends_the_interview_at_once(triage):
     ev = triage.evaluate({"location": "lower_back", "saddle_numbness": "yes"})
     assert ev.next_question is None

@@ -207,6 +207,7 @@ def _core_missing(r):
 
     edit_questions(r, rename)
     edit(r / "20-doctor.yaml", "question: weight_loss,", "question: lost_weight,")
+    edit(r / "questions.yaml", "- weight_loss\n", "- lost_weight\n")
 
 
 def _core_changed(r):
@@ -399,3 +400,10 @@ def test_diff_against_a_broken_rule_base(tmp_path, base_copy):
     corpus = write_corpus(tmp_path, {"calm": CALM})
     res = run("rules", "diff", str(base_copy), corpus)
     assert res.exit_code == 2 and "unknown question 'weightloss'" in res.output
+
+
+def test_rule_show_words_a_trigger_tier_with_its_article():
+    result = run("rules", "show", "unsure-emergency-sign")
+    assert "an emergency trigger was met only because of 'unsure' answers" in result.output
+    result = run("rules", "show", "unsure-doctor-sign")
+    assert "a doctor trigger was met" in result.output

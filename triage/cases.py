@@ -1,4 +1,4 @@
-"""Reading case files (spec/case-format.md): YAML, JSON, JSON Lines, directories and stdin.
+"""Reading case files (docs/case-files.md): YAML, JSON, JSON Lines, directories and stdin.
 
 Cases are yielded one at a time, in input order, so memory does not grow with the corpus: a
 YAML list is read one item at a time, JSON Lines one line at a time; only a ``.json`` file is
@@ -58,7 +58,7 @@ class CaseError:
     field: str | None = None
 
     def record(self) -> dict[str, Any]:
-        """The error record of case-format.md."""
+        """The error record of docs/result-record.md."""
         return {
             "id": self.id,
             "source": self.source,
@@ -353,6 +353,11 @@ def _iter_json(fh: IO[bytes], path: str, stem: str) -> Iterator[tuple[str, str, 
     except ValueError as exc:
         yield path, stem, CaseError(stem, path, _parse_message(exc))
         return
+    yield from _document_cases(doc, path, stem)
+
+
+def _document_cases(doc: Any, path: str, stem: str) -> Iterator[tuple[str, str, Any]]:
+    """The cases of a document read whole: one case, a list of them, or a FHIR Bundle."""
     if doc is None:
         yield path, stem, CaseError(stem, path, "empty file: no case")
     elif isinstance(doc, list):
@@ -360,6 +365,10 @@ def _iter_json(fh: IO[bytes], path: str, stem: str) -> Iterator[tuple[str, str, 
             yield path, stem, CaseError(stem, path, "empty list: no case")
         for i, raw in enumerate(doc, 1):
             yield path, f"{stem}[{i}]", raw
+    elif isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+        from .fhir.responses import bundle_cases  # FHIR: its library loads only when used
+
+        yield from bundle_cases(doc, path, stem)
     else:
         yield path, stem, doc
 
@@ -420,11 +429,7 @@ def _iter_yaml(fh: IO[bytes], path: str, stem: str) -> Iterator[tuple[str, str, 
         else:
             doc = loader.construct_document(loader.compose_node(None, None))
             _one_document(loader)  # first: with a second document, the file is an error
-            yield (
-                path,
-                stem,
-                doc if doc is not None else CaseError(stem, path, "empty file: no case"),
-            )
+            yield from _document_cases(doc, path, stem)
     except _TooLarge:
         message = "a case longer than 1 MiB" + _rest(case_id != stem)
         yield path, case_id, CaseError(case_id, path, message)
@@ -522,7 +527,14 @@ def _parse_message(exc: Exception) -> str:
 
 
 def validate_case(raw: Any, rb: RuleBase, *, source: str, default_id: str) -> Case | CaseError:
-    """Check one raw case against the question catalogue; the first problem is reported."""
+    """Check one raw case against the question catalogue; the first problem is reported.
+
+    A document with a ``resourceType`` is FHIR: a QuestionnaireResponse (docs/fhir.md).
+    """
+    if isinstance(raw, dict) and "resourceType" in raw:
+        from .fhir.responses import case_from_resource  # its library loads only when used
+
+        return case_from_resource(raw, rb, source=source, default_id=default_id)
     case_id = default_id
     if (
         isinstance(raw, dict)

@@ -71,7 +71,8 @@ class Condition:
         if self.kind == "no_finding":
             return f"finding '{self.name}' has not been concluded"
         if self.kind == "trigger_tier":
-            return f"a {self.name} trigger was met only because of 'unsure' answers"
+            article = "an" if self.name[:1] in "aeiou" else "a"
+            return f"{article} {self.name} trigger was met only because of 'unsure' answers"
         if self.kind == "no_disposition":
             return "no rule has concluded a disposition"
         q = self.question

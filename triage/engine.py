@@ -18,7 +18,7 @@ total and does not depend on ``PYTHONHASHSEED``.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import chain
@@ -34,6 +34,7 @@ from .facts import Answers, Finding, Need, Trigger, Verdict
 from .knowledge import KRule, Outcome, RuleBase
 from .matcher import LeanReteMatcher
 from .questions import Group, Question
+from .relevance import reaches
 from .strategy import SalienceStrategy
 
 _IMMUTABLE = frozenset({str, int, float, bool})
@@ -70,6 +71,10 @@ class Evaluation:
     needs: dict[str, list[str]]  # question id -> ids of the rules that need it
     questions: dict[str, Question]
     groups: Mapping[str, Group] = field(default_factory=dict)
+    need_rank: dict[str, int] = field(
+        default_factory=dict
+    )  # the most urgent outcome it may lead to
+    ask_first_rank: int = 0  # questions that may lead this far are asked before the others
 
     @property
     def outcome(self) -> Outcome:
@@ -89,17 +94,37 @@ class Evaluation:
     @property
     def next_question(self) -> Question | None:
         """The question an interview asks next, or None when the result is final."""
-        pending = self.unanswered
-        return self.questions[pending[0]] if pending else None
+        screen = self.next_questions
+        return screen[0] if screen else None
 
     @property
     def next_questions(self) -> list[Question]:
         """The next screen: the next needed question, with the other needed members of its
         group (in asking order); empty when the result is final."""
-        first = self.next_question
-        if first is None or not first.group:
-            return [first] if first else []
-        return [self.questions[q] for q in self.groups[first.group].members if q in self.needs]
+        return self.questions_after()
+
+    def questions_after(self, passed: Collection[str] = ()) -> list[Question]:
+        """The next screen once the questions ``passed`` over are left aside (a case that
+        does not answer them, replayed by `triage explain`).
+
+        Red flags first: a question that can still lead to an ``ask_first`` outcome (an
+        emergency) comes before any other; otherwise the catalogue's order decides.
+        """
+        pending = [q for q in self.needs if q not in passed]
+        if not pending:
+            return []
+        first = self.questions[
+            min(
+                pending,
+                key=lambda q: (
+                    self.need_rank.get(q, -1) < self.ask_first_rank,
+                    self.questions[q].order,
+                ),
+            )
+        ]
+        if not first.group:
+            return [first]
+        return [self.questions[q] for q in self.groups[first.group].members if q in pending]
 
     @property
     def screen(self) -> Screen | None:
@@ -194,9 +219,14 @@ class TriageEngine:
         ke.start(case)
         ke.run()
         needs: dict[str, list[str]] = {}
+        need_rank: dict[str, int] = {}
         for fact in ke.facts.values():
             if isinstance(fact, Need):
-                needs.setdefault(fact["q"], []).append(fact["rule"])
+                q = fact["q"]
+                rules = needs.setdefault(q, [])
+                if fact["rule"] not in rules:
+                    rules.append(fact["rule"])
+                need_rank[q] = max(need_rank.get(q, -1), fact["rank"])
         for rules in needs.values():
             rules.sort(key=self._rule_order.__getitem__)
         return Evaluation(
@@ -206,6 +236,8 @@ class TriageEngine:
             needs=needs,
             questions=self.rulebase.questions,
             groups=self.rulebase.groups,
+            need_rank=need_rank,
+            ask_first_rank=self.rulebase.ask_first_rank,
         )
 
 
@@ -266,7 +298,6 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[_Engine]:
     one fact, so the network needs no joins between answers.
     """
     softened = rb.softened_tiers
-    top_rank = max(o.rank for o in rb.outcomes)
     # Equal conditions get the very same test function, so experta's alpha network shares one
     # node for them (it tells predicate tests apart by the function's identity).
     definite, possible = cache(_definite_test), cache(_possible_test)
@@ -277,25 +308,23 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[_Engine]:
         lhs = ([Answers(**_fields(tests))] if tests else []) + _fact_patterns(r)
         attrs[f"rule_{r.order:03d}"] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
         salience -= 1
-    # Need rules fire after every conclusion is in, most urgent rule first.
+    # Need rules fire after every conclusion is in, most urgent rule first: one per rule,
+    # question and reach (see relevance.py).
+    gates = cache(_gate)
+    reach = reaches(rb) if with_needs else {}
     for r in rb.rules:
-        if r.tier == "resolution" or not with_needs:
-            continue
-        potential = (
-            top_rank if r.disposition is None else rb.outcome(r.disposition, r.timeframe).rank
-        )
-        gate = NOT(Verdict(rank=P(lambda rank, p=potential: rank >= p)))
-        for c in _answer_conditions(r):
-            tests = {
-                o.question: possible(o, r.tier in softened)
-                for o in _answer_conditions(r)
-                if o is not c
-            }
-            tests[c.question] = _is_unknown
-            attrs[f"need_{r.order:03d}_{c.question}"] = Rule(
-                Answers(**_fields(tests)), *_fact_patterns(r), gate, salience=salience
-            )(_need_rhs(r, c.question, rb.questions[c.question].order))
-            salience -= 1
+        for way in reach.get(r.id, ()):
+            for c in _answer_conditions(r):
+                tests = {
+                    o.question: possible(o, way.unsure) for o in _answer_conditions(r) if o is not c
+                }
+                tests[c.question] = _is_unknown
+                gate = gates(way.block_gate if c.test == "not_in" else way.gate)
+                name = f"need_{r.order:03d}_{c.question}" + ("_unsure" if way.unsure else "")
+                attrs[name] = Rule(
+                    Answers(**_fields(tests)), *_fact_patterns(r), gate, salience=salience
+                )(_need_rhs(r, c.question, rb.questions[c.question].order, way.rank))
+                salience -= 1
     return type("CompiledTriageEngine", (_Engine,), attrs)
 
 
@@ -372,6 +401,8 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
             concluded["finding"] = r.finding
         if r.caution:
             concluded["caution"] = r.caution
+        if r.routine:
+            concluded["routine"] = r.routine
         if r.disposition is not None:
             if unsure:
                 engine.declare(Trigger(rule=r.id, tier=r.tier, unsure=unsure))
@@ -391,9 +422,14 @@ def _concluded(outcome: Outcome) -> dict[str, Any]:
     return {"disposition": outcome.disposition, "timeframe": outcome.timeframe}
 
 
-def _need_rhs(r: KRule, question: str, order: int) -> Callable[..., None]:
+def _gate(rank: int) -> Any:
+    """No verdict of ``rank`` or more: one pattern per rank, so equal gates share a node."""
+    return NOT(Verdict(rank=P(lambda v: v >= rank)))
+
+
+def _need_rhs(r: KRule, question: str, order: int, rank: int) -> Callable[..., None]:
     def need(engine: _Engine, **_: Any) -> None:
-        engine.declare(Need(q=question, rule=r.id, order=order))
+        engine.declare(Need(q=question, rule=r.id, order=order, rank=rank))
 
     need.__name__ = f"need:{r.id}:{question}"
     return need

@@ -47,6 +47,8 @@ def conclusion_words(rule: KRule, rb: RuleBase) -> str:
         parts.append(f"finding '{rule.finding}'")
     if rule.caution:
         parts.append("a caution")
+    if rule.routine:
+        parts.append(f"the {rule.routine} routine")
     return "; ".join(parts) or "nothing"
 
 
@@ -113,16 +115,16 @@ def replay_interview(triage: Triage, answers: dict[str, Any]) -> list[Step]:
     steps: list[Step] = []
     while True:
         ev = triage.evaluate(given)
-        pending = [q for q in ev.unanswered if q not in skipped]
-        if not pending:
+        screen = ev.questions_after(skipped)
+        if not screen:
             return steps
-        qid = pending[0]
-        answered = qid in answers
-        steps.append(Step(qid, list(ev.needs[qid]), answers.get(qid), answered, ev))
-        if answered:
-            given[qid] = answers[qid]
-        else:
-            skipped.add(qid)
+        for q in screen:
+            answered = q.id in answers
+            steps.append(Step(q.id, list(ev.needs[q.id]), answers.get(q.id), answered, ev))
+            if answered:
+                given[q.id] = answers[q.id]
+            else:
+                skipped.add(q.id)
 
 
 def why_detail(ev: Evaluation, question: str, rule_id: str, rb: RuleBase) -> dict[str, Any]:
@@ -293,6 +295,8 @@ def concluded_words(concluded: dict[str, Any]) -> str:
         parts.append(f"finding '{concluded['finding']}'")
     if concluded.get("caution"):
         parts.append(f"caution: {concluded['caution']}")
+    if concluded.get("routine"):
+        parts.append(f"the {concluded['routine']} routine")
     return "; ".join(parts) or "nothing"
 
 

@@ -17,7 +17,7 @@ from typing import IO, Any, ClassVar
 
 from .printable import printable
 
-FORMATS = ("table", "jsonl", "json", "csv")
+FORMATS = ("table", "jsonl", "json", "csv", "fhir")
 _UTF8 = ("utf-8", "utf8")
 CSV_COLUMNS = (
     "id",
@@ -150,7 +150,8 @@ class CsvWriter(Writer):
                 " ".join(record.get("fired", [])),
                 " ".join(record.get("unanswered", [])),
                 " ".join(r["rule"] for r in record.get("reasons", [])),
-                f"{error['field'] or ''}: {error['message']}" if error else "",
+                (f"{error['field']}: " if error and error["field"] else "")
+                + (error["message"] if error else ""),
             ]
         )
 
@@ -161,6 +162,7 @@ class TableWriter(Writer):
     def __init__(self, out: IO[str]):
         super().__init__(out)
         self.counts: Counter[str] = Counter()
+        self.incomplete = 0
         out.write(f"{'id':<36} {'disposition':<19} {'timeframe':<9} main reason\n")
 
     def write(self, record: dict[str, Any]) -> None:
@@ -170,7 +172,11 @@ class TableWriter(Writer):
         else:
             self.counts[record["disposition"]] += 1
             reasons = record.get("reasons") or [{"title": ""}]
-            row = (record["disposition"], record.get("timeframe") or "", reasons[0]["title"])
+            reason = reasons[0]["title"]
+            if record.get("complete") is False:
+                self.incomplete += 1
+                reason = f"[incomplete: {len(record['unanswered'])} unanswered] {reason}"
+            row = (record["disposition"], record.get("timeframe") or "", reason)
         cells = [printable(str(cell)) for cell in (record.get("id"), *row)]  # ids come from anyone
         self.out.write(
             f"{_cut(cells[0], 36):<36} {cells[1]:<19} {cells[2]:<9} {_cut(cells[3], 70)}\n"
@@ -178,9 +184,11 @@ class TableWriter(Writer):
 
     def close(self) -> None:
         total = sum(self.counts.values())
+        incomplete = f" ({self.incomplete} incomplete)" if self.incomplete else ""
         self.out.write(
             f"\n{total} case(s): "
             + ", ".join(f"{k} {v}" for k, v in sorted(self.counts.items()))
+            + incomplete
             + "\n"
         )
         super().close()
@@ -192,6 +200,10 @@ def _cut(text: str, width: int) -> str:
 
 def make_writer(fmt: str, out: IO[str]) -> Writer:
     """The writer for a format name."""
+    if fmt == "fhir":  # FHIR resources (docs/fhir.md): the FHIR library loads only for them
+        from .fhir.guidance import FhirLinesWriter
+
+        return FhirLinesWriter(out)
     return {
         "jsonl": JsonLinesWriter,
         "json": JsonArrayWriter,

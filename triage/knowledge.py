@@ -20,16 +20,20 @@ import yaml
 from .conditions import Condition, ConditionError, parse_condition
 from .documents import SafeLoader
 from .errors import RuleBaseError
+from .plans import Plans, load_plans, load_regions
 from .questions import TYPES, Group, Question
 
-CORE_FILES = ("questions.yaml", "sources.yaml", "policy.yaml", "plans.yaml")
-SPECIAL_TIERS = ("caution", "resolution")
+CORE_FILES = ("questions.yaml", "sources.yaml", "policy.yaml", "plans.yaml", "regions.yaml")
+#: Tiers that conclude no disposition of their own: cautions (and findings), the choice of
+#: advice, and the resolution of unsure answers and of the default outcome.
+SPECIAL_TIERS = ("caution", "advice", "resolution")
+ADVISORY_TIERS = ("caution", "advice")
 MAX_RULE_FILE_BYTES = 4 * 1024 * 1024  # the bundled files are about 10 KB each
 QUESTION_FIELDS = (
-    *("id", "type", "values", "labels", "prompt", "help", "why", "min", "max", "unit", "group"),
+    *("id", "type", "values", "labels", "prompt", "help", "why", "item", "min", "max", "unit"),
 )
-SOURCE_FIELDS = ("id", "citation", "url", "evidence")
-OUTCOME_FIELDS = ("disposition", "timeframe", "label")
+SOURCE_FIELDS = ("id", "citation", "short", "url", "evidence")
+OUTCOME_FIELDS = ("disposition", "timeframe", "self_care", "label")
 
 
 def bundled_rules_dir() -> Path:
@@ -49,6 +53,7 @@ class Outcome:
     timeframe: str | None
     rank: int
     label: str
+    self_care: bool = False  # advice a person follows alone (not "also noted" after another)
 
 
 @dataclass(frozen=True)
@@ -67,6 +72,8 @@ class KRule:
     reason: str = ""
     finding: str | None = None
     caution: str | None = None
+    routine: str | None = None
+    shown_for: tuple[str, ...] = ()  # caution and advice: the dispositions it is shown for
 
     @property
     def questions(self) -> tuple[str, ...]:
@@ -86,9 +93,10 @@ class RuleBase:
     sources: dict[str, dict[str, Any]]
     outcomes: list[Outcome]
     rules: list[KRule]
-    plans: dict[str, Any]
+    plans: Plans
     files: list[str] = field(default_factory=list)
     groups: dict[str, Group] = field(default_factory=dict)
+    ask_first: tuple[str, ...] = ()  # dispositions whose questions the interview asks first
 
     def outcome(self, disposition: str, timeframe: str | None) -> Outcome:
         """The outcome entry for a disposition and timeframe."""
@@ -108,6 +116,19 @@ class RuleBase:
         return frozenset(
             c.name for r in self.rules for c in r.conditions if c.kind == "trigger_tier"
         )
+
+    def softened_outcome(self, tier: str) -> Outcome | None:
+        """What a trigger of ``tier`` met only through ``unsure`` answers gives, if anything."""
+        for r in self.rules:
+            if any(c.kind == "trigger_tier" and c.name == tier for c in r.conditions):
+                return self.outcome(r.disposition, r.timeframe)
+        return None
+
+    @property
+    def ask_first_rank(self) -> int:
+        """Questions that can still lead to an outcome of this rank or more are asked first."""
+        ranks = [o.rank for o in self.outcomes if o.disposition in self.ask_first]
+        return min(ranks) if ranks else max(o.rank for o in self.outcomes) + 1
 
     def rule(self, rule_id: str) -> KRule:
         """The rule with this id."""
@@ -146,6 +167,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     groups = _load_groups(rel("questions.yaml"), docs["questions.yaml"], questions)
     sources = _load_sources(rel("sources.yaml"), docs["sources.yaml"])
     name, version, outcomes = _load_policy(rel("policy.yaml"), docs["policy.yaml"])
+    ask_first = _load_interview(rel("policy.yaml"), docs["policy.yaml"], outcomes)
     tiers = {o.disposition for o in outcomes} | set(SPECIAL_TIERS)
     rules: list[KRule] = []
     for fname in sorted(docs):
@@ -155,8 +177,12 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
             _load_rules(rel(fname), docs[fname], questions, sources, outcomes, tiers, len(rules))
         )
     _check_rule_set(root, rules)
-    plans = docs["plans.yaml"]
-    _check_plan_sources(rel("plans.yaml"), plans, sources)
+    regions, default_region = load_regions(rel("regions.yaml"), docs["regions.yaml"], sources)
+    dispositions = tuple(dict.fromkeys(o.disposition for o in outcomes))
+    plans = load_plans(
+        rel("plans.yaml"), docs["plans.yaml"], sources, dispositions, regions, default_region
+    )
+    _check_advice(rules, plans)
     return RuleBase(
         path=root,
         name=name,
@@ -169,6 +195,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         plans=plans,
         files=[p.name for p in yaml_files],
         groups=groups,
+        ask_first=ask_first,
     )
 
 
@@ -300,15 +327,15 @@ def _load_questions(file: str, data: Any) -> dict[str, Question]:
             raise RuleBaseError(
                 file, "labels must map the question's values to text", item=item, field="labels"
             )
-        for key in ("unit", "group"):
-            if entry.get(key) is not None and not isinstance(entry[key], str):
-                raise RuleBaseError(file, "expected text", item=item, field=key)
+        if entry.get("unit") is not None and not isinstance(entry["unit"], str):
+            raise RuleBaseError(file, "expected text", item=item, field="unit")
         out[qid] = Question(
             id=qid,
             type=qtype,
             prompt=_text(file, item, entry, "prompt"),
             why=_text(file, item, entry, "why"),
             help=_text(file, item, entry, "help", required=False),
+            item=_text(file, item, entry, "item", required=False),
             order=i,
             values=values,
             labels={str(k): str(v) for k, v in labels.items()},
@@ -380,6 +407,7 @@ def _load_sources(file: str, data: Any) -> dict[str, dict[str, Any]]:
             raise RuleBaseError(file, "duplicate source id", item=item, field="id")
         _known(file, item, entry, SOURCE_FIELDS)
         _text(file, item, entry, "citation")
+        _text(file, item, entry, "short")
         for key in ("url", "evidence"):
             if entry.get(key) is not None and not isinstance(entry[key], str):
                 raise RuleBaseError(file, "expected text or null", item=item, field=key)
@@ -418,13 +446,34 @@ def _load_policy(file: str, data: Any) -> tuple[str, str, list[Outcome]]:
                 timeframe,
                 rank=len(raw) - 1 - i,
                 label=_text(file, item, entry, "label"),
+                self_care=_flag(file, item, entry, "self_care"),
             )
         )
     return name, str(version), outcomes
 
 
+def _flag(file: str, item: str, entry: dict, key: str) -> bool:
+    """A true/false field, false when absent."""
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise RuleBaseError(file, "expected true or false", item=item, field=key)
+    return value
+
+
 RULE_FIELDS = ("id", "title", "tier", "source", "when", "then", "note")
-THEN_FIELDS = ("disposition", "timeframe", "reason", "finding", "caution")
+THEN_FIELDS = ("disposition", "timeframe", "reason", "finding", "caution", "routine", "shown_for")
+
+
+def _load_interview(file: str, data: dict[str, Any], outcomes: list[Outcome]) -> tuple[str, ...]:
+    """policy.yaml's ``interview.ask_first``: the dispositions whose questions come first."""
+    interview = data.get("interview") or {}
+    if not isinstance(interview, dict) or set(interview) - {"ask_first"}:
+        raise RuleBaseError(file, "expected a mapping with ask_first", field="interview")
+    if "ask_first" not in interview:
+        return ()
+    return _shown_for(
+        file, "interview", {"shown_for": interview["ask_first"]}, outcomes, "ask_first"
+    )
 
 
 def _load_rules(
@@ -481,28 +530,41 @@ def _load_rules(
         if not isinstance(then, dict):
             raise RuleBaseError(file, "expected a mapping", item=item, field="then")
         _known(file, item, then, THEN_FIELDS, prefix="then.")
-        for key in ("disposition", "timeframe", "finding", "caution", "reason"):
+        for key in ("disposition", "timeframe", "finding", "caution", "reason", "routine"):
             value = then.get(key)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 kind = "text" if key in ("caution", "reason") else "a name"
                 raise RuleBaseError(file, f"expected {kind}", item=item, field=f"then.{key}")
         disposition, timeframe = then.get("disposition"), then.get("timeframe")
-        if tier == "caution":
+        shown_for = _shown_for(file, item, then, outcomes, "then.shown_for")
+        if tier in ADVISORY_TIERS:
             if disposition is not None or timeframe is not None:
                 raise RuleBaseError(
                     file,
-                    "a caution rule concludes no disposition",
+                    f"a {tier} rule concludes no disposition",
                     item=item,
                     field="then.disposition" if disposition is not None else "then.timeframe",
                 )
-            if not then.get("caution") and not then.get("finding"):
+            if tier == "caution" and not then.get("caution") and not then.get("finding"):
                 raise RuleBaseError(
                     file,
                     "a caution rule gives a caution or a finding",
                     item=item,
                     field="then.caution",
                 )
+            if tier == "advice" and not isinstance(then.get("routine"), str):
+                raise RuleBaseError(
+                    file, "an advice rule names a routine", item=item, field="then.routine"
+                )
         else:
+            for key in ("shown_for", "routine"):
+                if key in then:
+                    raise RuleBaseError(
+                        file,
+                        "only caution and advice rules say this",
+                        item=item,
+                        field=f"then.{key}",
+                    )
             valid = {(o.disposition, o.timeframe) for o in outcomes}
             if (disposition, timeframe) not in valid:
                 raise RuleBaseError(
@@ -537,9 +599,27 @@ def _load_rules(
                 reason=str(then.get("reason") or "").strip(),
                 finding=then.get("finding"),
                 caution=(then["caution"].strip() if then.get("caution") else None),
+                routine=then.get("routine"),
+                shown_for=shown_for,
             )
         )
     return rules
+
+
+def _shown_for(
+    file: str, item: str, entry: dict[str, Any], outcomes: list[Outcome], fld: str
+) -> tuple[str, ...]:
+    """The dispositions whose advice an item belongs to (default: every one)."""
+    dispositions = tuple(dict.fromkeys(o.disposition for o in outcomes))
+    raw = entry.get("shown_for")
+    if raw is None:
+        return dispositions
+    if not isinstance(raw, list) or not raw or not all(isinstance(d, str) for d in raw):
+        raise RuleBaseError(file, "expected a list of dispositions", item=item, field=fld)
+    for d in raw:
+        if d not in dispositions:
+            raise RuleBaseError(file, f"unknown disposition {d!r}", item=item, field=fld)
+    return tuple(d for d in dispositions if d in raw)
 
 
 def _check_satisfiable(file: str, item: str, conditions: list[Condition]) -> None:
@@ -636,20 +716,20 @@ def _check_plain_text(file: str, doc: Any) -> None:
             stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node))
 
 
-def _check_plan_sources(file: str, plans: Any, sources: dict[str, Any]) -> None:
-    """Every plan item that cites a source cites one that exists."""
-    if not isinstance(plans, dict):
-        raise RuleBaseError(file, "expected a mapping")
-
-    def walk(node: Any, where: str) -> None:
-        if isinstance(node, dict):
-            sid = node.get("source")
-            if sid is not None and (not isinstance(sid, str) or sid not in sources):
-                raise RuleBaseError(file, f"unknown source {sid!r}", item=where, field="source")
-            for k, v in node.items():
-                walk(v, f"{where}.{k}" if where else str(k))
-        elif isinstance(node, list):
-            for i, v in enumerate(node):
-                walk(v, f"{where}[{i}]")
-
-    walk(plans, "")
+def _check_advice(rules: list[KRule], plans: Plans) -> None:
+    """Every routine an advice rule names exists, and the tools' finding is concluded."""
+    for r in rules:
+        if r.routine and r.routine not in plans.routines:
+            raise RuleBaseError(
+                r.file,
+                f"no routine {r.routine!r} in plans.yaml",
+                item=f"rule '{r.id}'",
+                field="then.routine",
+            )
+    if not any(r.finding == plans.tools.avoid_finding for r in rules):
+        raise RuleBaseError(
+            "plans.yaml",
+            f"no rule concludes finding {plans.tools.avoid_finding!r}",
+            item="tools.avoid_when",
+            field="finding",
+        )

@@ -69,7 +69,7 @@ _YESNO_CORE = (
     "blood_thinners",
     "hypermobility",
 )
-#: The core question catalogue of spec/questions.md: a public contract with case files, so it
+#: The core question catalogue of docs/questions.md: a public contract with case files, so it
 #: is fixed here rather than read from the rule base it checks. id -> (type, values or range).
 CORE_QUESTIONS: dict[str, tuple[str, tuple[Any, ...]]] = {
     "age": ("integer", (0, 120)),
@@ -314,12 +314,17 @@ def _raw_condition(
 
 
 def _core_questions(file: str, questions: dict[str, dict[str, Any]]) -> Iterator[Problem]:
-    """The public question contract (spec/questions.md): every id, type and value kept."""
+    """The public question contract (docs/questions.md): every id, type and value kept."""
     for qid, (qtype, spec) in CORE_QUESTIONS.items():
         item = f"question '{qid}'"
         q = questions.get(qid)
         if q is None:
-            yield Problem("core-question", file, "core question of questions.md is missing", item)
+            yield Problem(
+                "core-question",
+                file,
+                "core question of the public catalogue (docs/questions.md) is missing",
+                item,
+            )
             continue
         if q.get("type") != qtype:
             yield Problem(
@@ -345,7 +350,7 @@ def _core_questions(file: str, questions: dict[str, dict[str, Any]]) -> Iterator
                 yield Problem(
                     "core-question",
                     file,
-                    f"values differ from questions.md: {what}",
+                    f"values differ from the public catalogue (docs/questions.md): {what}",
                     item,
                     "values",
                 )

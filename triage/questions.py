@@ -28,6 +28,7 @@ class Question:
     min: float | None = None
     max: float | None = None
     unit: str = ""
+    item: str = ""  # the question as one line of its group's checklist (default: the prompt)
 
     @property
     def choices(self) -> tuple[str, ...]:

@@ -1,4 +1,10 @@
-"""A result record as text for a person at a terminal: the decision first, then why and what."""
+"""A result record as text for a person at a terminal: the decision first, then why and what.
+
+The first lines are a summary that fits one 80x24 screen: the decision, the main reason and
+the next step. The rest follows: all the reasons (with short sources a person can read), the
+plan, the cautions and safety net that fit this outcome, and the disclaimer. Rule ids and full
+citations are only in the audit trail (``--explain``), which is for reviewers.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ import textwrap
 from typing import Any
 
 import click
+
+from .knowledge import RuleBase
 
 COLOURS = {
     "emergency": "red",
@@ -17,46 +25,155 @@ COLOURS = {
 WIDTH = 78
 
 
-def render_result(record: dict[str, Any], explain: bool = False) -> str:
-    """The whole result as text; ANSI styles are added and later stripped by click when off."""
-    out: list[str] = []
+class _Text:
+    """Lines wrapped to one width."""
+
+    def __init__(self, width: int):
+        self.width = max(40, width)
+        self.lines: list[str] = []
+
+    def add(self, line: str = "") -> None:
+        self.lines.append(line)
+
+    def head(self, title: str) -> None:
+        self.lines += ["", click.style(title, bold=True)]
+
+    def para(self, text: str, indent: int = 0, lead: str = "") -> None:
+        """A paragraph; ``lead`` (such as "Why: ") in bold before it."""
+        wrapped = textwrap.fill(
+            lead + text, self.width, initial_indent=" " * indent, subsequent_indent=" " * indent
+        )
+        if lead:
+            start = wrapped.index(lead)
+            wrapped = wrapped[:start] + click.style(lead, bold=True) + wrapped[start + len(lead) :]
+        self.lines.append(wrapped)
+
+    def bullet(self, text: str, indent: int = 2) -> None:
+        self.lines.append(
+            textwrap.fill(
+                text,
+                self.width,
+                initial_indent=" " * indent + "- ",
+                subsequent_indent=" " * (indent + 2),
+            )
+        )
+
+
+def next_step(plan: dict[str, Any]) -> str:
+    """The first thing to do, in one sentence or two."""
+    if "emergency" in plan:
+        return plan["emergency"]["now"]["text"]
+    if "doctor" in plan:
+        return plan["doctor"]["when"]["text"]
+    if "physical_therapist" in plan:
+        find = plan["physical_therapist"]["find"]
+        return find[0]["text"] if find else plan["summary"]
+    if "tools" in plan:
+        return plan["tools"]["summary"]["text"]
+    if "self_care" in plan:
+        return plan["self_care"]["text"]
+    return plan["summary"]
+
+
+def _asked_as(rb: RuleBase | None, qid: str) -> str:
+    """A question as the person saw it (its checklist line, or its prompt)."""
+    q = rb.questions.get(qid) if rb is not None else None
+    if q is None:
+        return qid
+    text = (q.item or q.prompt).rstrip("?")
+    return text[:1].lower() + text[1:] if text[1:2].islower() else text
+
+
+def render_result(
+    record: dict[str, Any],
+    rb: RuleBase | None = None,
+    *,
+    explain: bool = False,
+    width: int = WIDTH,
+) -> str:
+    """The whole result as text; ANSI styles are added, and stripped by click when off."""
+    return (
+        render_summary(record, width=width)
+        + "\n"
+        + render_details(record, rb, explain=explain, width=width)
+    )
+
+
+def _main(record: dict[str, Any]) -> list[dict[str, Any]]:
+    return [
+        r for r in record["reasons"] if r.get("main", r["disposition"] == record["disposition"])
+    ]
+
+
+def render_summary(record: dict[str, Any], *, width: int = WIDTH) -> str:
+    """The decision, the main reason and the next step: a few lines, for one screen."""
+    out = _Text(width)
     colour = COLOURS.get(record["disposition"], "white")
-    out.append(click.style(f" {record['label'].upper()} ", fg="white", bg=colour, bold=True))
-    out.append("")
-    out.append(click.style("Why", bold=True))
-    main = [r for r in record["reasons"] if r["disposition"] == record["disposition"]]
-    other = [r for r in record["reasons"] if r["disposition"] != record["disposition"]]
-    out += [_bullet(r["text"]) for r in main]
-    if record.get("unsure"):
-        out.append(_bullet("You answered 'unsure' to: " + ", ".join(record["unsure"]) + "."))
+    out.add(click.style(f" {record['label'].upper()} ", fg="white", bg=colour, bold=True))
+    main = _main(record)
+    if main:
+        out.add("")
+        out.para(_with_sources(main[0]), lead="Why: ")
+    out.add("")
+    out.para(next_step(record["plan"]), lead="What to do now: ")
+    return "\n".join(out.lines)
+
+
+def _with_sources(reason: dict[str, Any]) -> str:
+    names = reason.get("source_names") or []
+    return reason["text"] + (f" (Source: {'; '.join(names)}.)" if names else "")
+
+
+def render_details(
+    record: dict[str, Any],
+    rb: RuleBase | None = None,
+    *,
+    explain: bool = False,
+    width: int = WIDTH,
+) -> str:
+    """Everything after the summary: reasons, plan, cautions, safety net, disclaimer."""
+    out = _Text(width)
+    reasons = record["reasons"]
+    main = _main(record)
+    if len(main) > 1 or record.get("unsure"):
+        out.head("More about why")
+        for r in main[1:]:
+            out.bullet(_with_sources(r))
+        if record.get("unsure"):
+            unsure = "; ".join(_asked_as(rb, q) for q in record["unsure"])
+            out.bullet(f"You were not sure about: {unsure}.")
+    other = [r for r in reasons if r.get("noted", True) and r not in main]
     if other:
-        out.append(click.style("Also noted (for after the above is dealt with)", bold=True))
-        out += [_bullet(r["title"]) for r in other]
-    out.append("")
-    out.append(click.style("What to do", bold=True))
-    out += _plan(record["plan"])
+        out.head("Also noted (for after the above is dealt with)")
+        for r in other:
+            out.bullet(r["title"])
+
+    out.head("What to do")
+    _plan(out, record["plan"], skip=next_step(record["plan"]))
     if record["cautions"]:
-        out.append("")
-        out.append(click.style("Cautions", bold=True))
-        out += [_bullet(c["text"]) for c in record["cautions"]]
-    out.append("")
-    out.append(click.style("Safety net", bold=True))
-    out += [_bullet(t) for t in record["safety_net"]]
+        out.head("Cautions")
+        for c in record["cautions"]:
+            out.bullet(c["text"])
+    if record["safety_net"]:
+        out.head("Watch for these, and get help sooner if they happen")
+        for t in record["safety_net"]:
+            out.bullet(t)
     if record.get("unanswered"):
-        out.append("")
-        out.append(_wrap("Not answered: " + ", ".join(record["unanswered"]) + "."))
-    out.append("")
-    out.append(_wrap(record["disclaimer"]))
+        out.add("")
+        missing = "; ".join(_asked_as(rb, q) for q in record["unanswered"])
+        out.para(f"Not answered (read as not present): {missing}.")
+    out.add("")
+    out.para(record["disclaimer"])
     if explain:
-        out.append("")
-        out += render_trail(record)
-    rb = record["rulebase"]
-    out.append("")
-    out.append(
-        f"Rule base {rb['name']} {rb['version']} (sha256 {rb['sha256'][:12]}), "
+        out.add("")
+        out.lines += render_trail(record)
+    ident = record["rulebase"]
+    out.add("")
+    out.para(
+        f"Rule base {ident['name']} {ident['version']} (sha256 {ident['sha256'][:12]}), "
         f"triage {record['triage_version']}"
     )
-    return "\n".join(out)
+    return "\n".join(out.lines)
 
 
 def render_trail(record: dict[str, Any]) -> list[str]:
@@ -83,67 +200,66 @@ def render_trail(record: dict[str, Any]) -> list[str]:
     return out
 
 
-def _plan(plan: dict[str, Any]) -> list[str]:
-    out: list[str] = []
+def dose(exercise: dict[str, Any]) -> str:
+    """How long and how often, in words: "30 seconds", "hold 5 seconds, 10 times"."""
+    hold, reps = exercise["hold_seconds"], exercise["repetitions"]
+    seconds = f"{hold:g} second{'s' if hold != 1 else ''}"
+    return seconds if reps == 1 else f"hold {seconds}, {reps} times"
+
+
+def _plan(out: _Text, plan: dict[str, Any], skip: str = "") -> None:
+    """The plan's items, but ``skip`` (the next step, already said in the summary)."""
     if "emergency" in plan:
         for key in ("now", "meanwhile"):
-            if plan["emergency"].get(key):
-                out.append(_bullet(plan["emergency"][key]["text"]))
+            if plan["emergency"][key]["text"] != skip:
+                out.bullet(plan["emergency"][key]["text"])
     if "doctor" in plan:
         doctor = plan["doctor"]
-        for key in ("when", "tell_them"):
-            if doctor.get(key):
-                out.append(_bullet(doctor[key]["text"]))
-        if doctor.get("findings"):
-            out.append(_bullet("Mention: " + "; ".join(doctor["findings"]) + "."))
+        if doctor["when"]["text"] != skip:
+            out.bullet(doctor["when"]["text"])
+        out.bullet(doctor["tell_them"]["text"])
+        for finding in doctor["findings"]:
+            out.bullet(finding, 4)
     if "physical_therapist" in plan:
         pt = plan["physical_therapist"]
-        out.append("  How to find a physical therapist:")
-        out += [_bullet(i["text"], 4) for i in pt.get("find", [])]
-        out += [_bullet("Ask about: " + i["text"], 4) for i in pt.get("ask_about", [])]
-        out.append("  Meanwhile:")
-        out += [_bullet(i["text"], 4) for i in pt.get("meanwhile", [])]
+        out.add("  How to find a physical therapist:")
+        for item in pt["find"] + pt["ask_about"]:
+            out.bullet(item["text"], 4)
+        out.add("  Meanwhile:")
+        for item in pt["meanwhile"]:
+            out.bullet(item["text"], 4)
+    if "self_care" in plan and plan["self_care"]["text"] != skip:
+        out.bullet(plan["self_care"]["text"])
     if "tools" in plan:
-        out += _tools(plan["tools"])
+        _tools(out, plan["tools"], skip)
     if "tools_avoided" in plan:
-        out.append(_bullet(plan["tools_avoided"]["text"]))
+        out.bullet(plan["tools_avoided"]["text"])
     for routine in plan.get("routines", {}).values():
-        out.append(f"  {routine['title']}:")
+        out.add(f"  {routine['title']}:")
         for ex in routine["exercises"]:
-            reps = ex["repetitions"]
-            dose = f"hold {ex['hold_seconds']} s, {reps} time{'s' if reps != 1 else ''}"
-            out.append(_bullet(f"{ex['name']} ({dose}): {ex['how']}", 4))
-    return out
+            out.bullet(f"{ex['name']} ({dose(ex)}): {ex['how']}", 4)
 
 
-def _tools(tools: dict[str, Any]) -> list[str]:
-    out = [_bullet(tools["summary"]["text"])]
-    for opt in tools.get("options", []):
-        head = f"{opt['name']}" + (f", for {opt['use_for']}" if opt.get("use_for") else "")
-        if not opt.get("recommended", True):
-            head += f" ({opt.get('note', 'not recommended')})"
-        out.append(_bullet(head + (f": {opt['how']}" if opt.get("how") else ""), 4))
-        if opt.get("pros"):
-            out.append(_wrap("pros: " + "; ".join(opt["pros"]), 8))
-        if opt.get("cons"):
-            out.append(_wrap("cons: " + "; ".join(opt["cons"]), 8))
+def _tools(out: _Text, tools: dict[str, Any], skip: str) -> None:
+    if tools["summary"]["text"] != skip:
+        out.bullet(tools["summary"]["text"])
+    out.add("  Which tool, and how:")
+    for opt in tools["options"]:
+        if not opt["recommended"]:
+            why = f" ({'; '.join(opt['cons'])})" if opt["cons"] else ""
+            out.bullet(f"{opt['name']}: {opt['note']}{why}.", 4)
+            continue
+        head = opt["name"] + (f", for {opt['use_for']}" if opt["use_for"] else "")
+        out.bullet(head + (f": {opt['how']}" if opt["how"] else ""), 4)
+        if opt["pros"]:
+            out.para("Good: " + "; ".join(opt["pros"]) + ".", 8)
+        if opt["cons"]:
+            out.para("But: " + "; ".join(opt["cons"]) + ".", 8)
     for key in ("placement", "evidence"):
-        if tools.get(key):
-            out.append(_bullet(tools[key]["text"]))
-    return out
+        out.bullet(tools[key]["text"])
 
 
 def _value(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(v) + "]"
     return "(not answered)" if v is None else str(v)
-
-
-def _bullet(text: str, indent: int = 2) -> str:
-    return textwrap.fill(
-        text, WIDTH, initial_indent=" " * indent + "- ", subsequent_indent=" " * (indent + 2)
-    )
-
-
-def _wrap(text: str, indent: int = 0) -> str:
-    return textwrap.fill(text, WIDTH, initial_indent=" " * indent, subsequent_indent=" " * indent)

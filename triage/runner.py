@@ -68,6 +68,7 @@ class _Options(NamedTuple):
     check: bool
     encode: Encoder | None
     keep: frozenset[str] | None
+    region: str | None = None
 
 
 def evaluate_chunk(triage: Triage, items: list[Item], options: _Options) -> Chunk:
@@ -79,7 +80,7 @@ def evaluate_chunk(triage: Triage, items: list[Item], options: _Options) -> Chun
         item = prepare(triage, item)
         if isinstance(item, Case):
             try:
-                record = triage.result(item)
+                record = triage.result(item, region=options.region)
             except Exception as exc:  # a bug must not take the other cases' records with it
                 item = CaseError(item.id, item.source, f"internal error: {exc!r}")
             else:
@@ -147,6 +148,7 @@ def evaluate_chunks(
     check: bool = False,
     encode: Encoder | None = None,
     keep: Collection[str] | None = None,
+    region: str | None = None,
 ) -> Iterator[Chunk]:
     """The input items evaluated, a chunk at a time, in input order.
 
@@ -155,7 +157,7 @@ def evaluate_chunks(
     only those cross back to this process. In one process, chunks hold one case each, so
     nothing is read ahead.
     """
-    options = _Options(strict, check, encode, frozenset(keep) if keep is not None else None)
+    options = _Options(strict, check, encode, frozenset(keep) if keep is not None else None, region)
     triage = Triage.load(rules_dir)
     if jobs <= 1:  # nothing crosses a process boundary: keep the records whole
         whole = options._replace(keep=None)

@@ -29,11 +29,22 @@ class Triage:
         """Evaluate validated answers."""
         return self.engine.evaluate(answers)
 
-    def result(self, case: Case, asked: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        """The full result record of one valid case."""
+    def result(
+        self,
+        case: Case,
+        asked: list[dict[str, Any]] | None = None,
+        region: str | None = None,
+    ) -> dict[str, Any]:
+        """The full result record of one valid case, with the advice for ``region``."""
         ev = self.engine.evaluate(case.answers)
         return build_result(
-            ev, self.rulebase, case_id=case.id, source=case.source, note=case.note, asked=asked
+            ev,
+            self.rulebase,
+            case_id=case.id,
+            source=case.source,
+            note=case.note,
+            asked=asked,
+            region=region,
         )
 
 

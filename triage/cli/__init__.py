@@ -9,6 +9,7 @@ from .ask import ask
 from .audit import audit
 from .batch import batch
 from .explain import explain
+from .export import export
 from .rules import rules
 from .writing import Group
 
@@ -24,3 +25,4 @@ main.add_command(batch)
 main.add_command(explain)
 main.add_command(rules)
 main.add_command(audit)
+main.add_command(export)

@@ -1,8 +1,10 @@
-"""``triage ask``: the interview, one question at a time, chosen by the engine's rules."""
+"""``triage ask``: the interview, screen by screen, as the engine's rules choose them."""
 
 from __future__ import annotations
 
 import os
+import re
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -12,17 +14,45 @@ import yaml
 
 from ..audit import decision_record
 from ..cases import Case, iter_cases
-from ..interview import InputError, Interview, command_of, parse_typed, why
+from ..engine import Evaluation, Screen
+from ..interview import Interview, command_of, screen_help, screen_title, shown, why
 from ..printable import printable
 from ..questions import Question
-from ..render import render_result
+from ..render import render_details, render_summary
 from ..result import build_result
+from ..typed import (
+    NONE,
+    UNSURE,
+    YES,
+    InputError,
+    allowed,
+    label,
+    normal,
+    parse_typed,
+    word_of_choices,
+)
 from .audit import audit_log_option
-from .common import UsageFailure, load_triage, rules_option
+from .common import UsageFailure, check_region, load_triage, region_option, rules_option
 from .writing import EXIT_WRITE_FAILED, check_writable, open_audit_log, reason, write_whole
 
 EXIT_NO_RESULT = 1
 EXIT_INTERRUPTED = 130
+
+
+class _Quit(Exception):
+    """The person typed quit."""
+
+
+class _EndOfInput(Exception):
+    """Standard input ended (Ctrl-D at a terminal, or the end of piped answers)."""
+
+
+class _Missing(Exception):
+    """With --no-input, an answer the interview needs is missing."""
+
+
+class _Back(Exception):
+    """The person asked to go back a screen."""
 
 
 @click.command()
@@ -33,10 +63,17 @@ EXIT_INTERRUPTED = 130
     help="Pre-fill answers from a case file; only what is missing is asked.",
 )
 @click.option(
+    "--case",
+    "case_id",
+    default=None,
+    help="With --answers: the id of the case to use, when the file holds several.",
+)
+@click.option(
     "--save",
     "save_file",
     type=click.Path(dir_okay=False, writable=True),
-    help="Write the interview as a case file that `triage batch` reproduces.",
+    help="Write the interview as a case file that `triage batch` reproduces "
+    "(FILE.fhir.json: a FHIR QuestionnaireResponse).",
 )
 @click.option(
     "--explain",
@@ -46,76 +83,96 @@ EXIT_INTERRUPTED = 130
 @click.option(
     "--no-color", is_flag=True, help="No colour (also NO_COLOR, or when output is not a terminal)."
 )
+@click.option("--no-pager", is_flag=True, help="Never show the advice through a pager.")
 @click.option(
     "--no-input",
     is_flag=True,
     help="Never prompt: fail, naming the question, if an answer is missing.",
 )
+@region_option
 @rules_option
 @audit_log_option
 def ask(
     answers_file: str | None,
+    case_id: str | None,
     save_file: str | None,
     explain: bool,
     no_color: bool,
+    no_pager: bool,
     no_input: bool,
+    region: str | None,
     rules_dir: str | None,
     audit_log: str | None,
 ) -> None:
     """Interview a person about back or neck pain, then say what to do and why.
 
-    At any prompt: '?' or 'why' explains why the question is asked, 'back' returns to the
-    previous question, 'quit' leaves. Answers may be piped, one per line.
+    The most important checks come first, then a few questions about the pain. At any
+    prompt: '?' or 'why' says why it is asked, 'back' returns to the previous screen,
+    'quit' leaves. Answers may be piped, one screen per line.
 
-    Exit status: 0 a result was given; 1 no result (quit, end of input, or --no-input with an
-    answer missing); 2 bad usage, case file or rule base, or a --save or --audit-log path that
-    cannot be written (checked before the first question); 4 the result was given, but
+    Exit status: 0 a result was given; 1 no result (quit, end of input, or --no-input with
+    an answer missing); 2 bad usage, case file or rule base, or a --save or --audit-log path
+    that cannot be written (checked before the first question); 4 the result was given, but
     writing --save or --audit-log failed; 130 interrupted (Ctrl-C).
     """
     triage = load_triage(rules_dir)
+    check_region(triage, region)
     color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
+    ui = _Terminal(triage, color)
     interview = Interview(triage)
-    case_id, note = "interview", None
+    name, note = "interview", None
+    loaded = ""
     if answers_file:
-        case = _prefill(answers_file, triage)
+        case = _prefill(answers_file, case_id, triage)
         interview.answers.update(case.answers)
-        case_id, note = case.id, case.note
+        name, note = case.id, case.note
+        progress = interview.evaluate().progress
+        loaded = printable(
+            f"Loaded {len(case.answers)} answer(s) from {answers_file}"
+            + (f"; carrying on from step {progress.step}." if progress.left else ".")
+        )
     if save_file:
-        case_id = Path(save_file).stem
+        name = Path(save_file).stem
         check_writable(save_file, "--save file")  # before the first question
     log = open_audit_log(audit_log) if audit_log else None
     try:
-        ev = _run(interview, triage, no_input, color)
-    except (click.exceptions.Abort, KeyboardInterrupt, EOFError) as exc:
-        interrupted = isinstance(exc, KeyboardInterrupt) or (
-            isinstance(exc, click.exceptions.Abort) and not _stdin_at_eof()
-        )
-        _stop(save_file, interview, case_id, note, "\nInterview stopped")
-        sys.exit(EXIT_INTERRUPTED if interrupted else EXIT_NO_RESULT)
+        if loaded:
+            click.echo(loaded)
+        ev = _run(interview, ui, no_input)
+    except (KeyboardInterrupt, click.exceptions.Abort):
+        _stop(save_file, interview, name, note, "\nInterview stopped")
+        sys.exit(EXIT_INTERRUPTED)
+    except _EndOfInput:
+        what = "standard input is closed" if sys.stdin is None else "end of input"
+        _stop(save_file, interview, name, note, f"\nInterview ended without a result ({what})")
+        sys.exit(EXIT_NO_RESULT)
     except _Quit:
-        _stop(save_file, interview, case_id, note, "Interview ended without a result")
+        _stop(save_file, interview, name, note, "Interview ended without a result")
+        sys.exit(EXIT_NO_RESULT)
+    except _Missing as exc:
+        _stop(save_file, interview, name, note, f"error: {exc}")
         sys.exit(EXIT_NO_RESULT)
     except OSError:  # the terminal or the reader went away: still keep what was typed
-        _attempt(lambda: _save(save_file, interview, case_id, note, None))
+        _attempt(lambda: _save(save_file, interview, name, note, None))
         raise
     record = build_result(
         ev,
         triage.rulebase,
-        case_id=case_id,
+        case_id=name,
         source=answers_file or "interview",
         note=note,
         asked=interview.asked,
+        region=region,
     )
-    # The result first: a write that fails must not hide it. Then each write, whatever the
-    # others did; a failure is one line, and exit status 4.
+    # The person sees the result before anything that could still fail (writing files); then
+    # each write, whatever the others did: a failure is one line, and exit status 4.
     try:
-        click.echo("")
-        click.echo(render_result(record, explain=explain), color=color)
-        shown = None
+        ui.result(record, explain=explain, pager=not no_pager)
+        shown_to = None
     except OSError as exc:  # no one to show it to (stdout closed): still save and log it
-        shown = exc
+        shown_to = exc
     failed = []
-    exc = _attempt(lambda: _save(save_file, interview, case_id, note, record))
+    exc = _attempt(lambda: _save(save_file, interview, name, note, record))
     if exc is not None:
         failed.append(f"cannot save the answers to {save_file}: {reason(exc)}")
     if log is not None:
@@ -125,8 +182,8 @@ def ask(
             failed.append(f"cannot write audit log {audit_log}: {reason(exc)}")
     for line in failed:
         click.echo(printable(f"error: {line}"), err=True)
-    if shown is not None:
-        raise shown
+    if shown_to is not None:
+        raise shown_to
     if failed:
         sys.exit(EXIT_WRITE_FAILED)
 
@@ -141,12 +198,10 @@ def _attempt(write: Any) -> OSError | None:
 
 
 def _stop(
-    save_file: str | None, interview: Interview, case_id: str, note: str | None, why: str
+    save_file: str | None, interview: Interview, name: str, note: str | None, why: str
 ) -> None:
     """Leave without a result, saving the answers given so far first: nothing typed is lost."""
-    if sys.stdin is None:
-        why += " (standard input is closed)"
-    exc = _attempt(lambda: _save(save_file, interview, case_id, note, None))
+    exc = _attempt(lambda: _save(save_file, interview, name, note, None))
     saved = printable(f"; answers so far saved to {save_file}") if save_file else ""
     if exc is not None:
         click.echo(f"{why}.", err=True)
@@ -156,96 +211,269 @@ def _stop(
     click.echo(f"{why}{saved}.", err=True)
 
 
-class _Quit(Exception):
-    """The person typed quit."""
-
-
-def _run(interview: Interview, triage: Any, no_input: bool, color: bool) -> Any:
-    """Ask what the engine needs until the result is final; return the final evaluation."""
+def _run(interview: Interview, ui: _Terminal, no_input: bool) -> Evaluation:
+    """Ask the screens the engine needs until the result is final; the final evaluation."""
     while True:
         ev = interview.evaluate()
-        q = ev.next_question
-        if q is None:
+        screen = ev.screen
+        if screen is None:
             return ev
         if no_input:
-            raise UsageFailure(
-                f"answer needed for '{q.id}' ({q.prompt}); give it with --answers FILE"
-            )
-        value = _ask_one(q, ev, interview, triage, color)
-        if value is _BACK:
-            continue
-        interview.give(q, value, ev.needs[q.id][0])
-
-
-_BACK = object()
-
-
-def _ask_one(q: Question, ev: Any, interview: Interview, triage: Any, color: bool) -> Any:
-    """Prompt until the answer is valid or a command is typed."""
-    number = len(interview.asked) + 1
-    click.echo("")
-    click.echo(click.style(f"[{number}] {q.prompt}", bold=True), color=color)
-    if q.help:
-        click.echo(f"    {q.help}")
-    click.echo("    " + _allowed(q))
-    while True:
-        if sys.stdin is None:  # closed (`<&-`): no answer can come
-            raise EOFError
-        text = click.prompt("", prompt_suffix="> ", default="", show_default=False)
-        command = command_of(text)
-        if command == "why":
-            for line in why(ev, q, triage):
-                click.echo("    " + line)
-            continue
-        if command == "back":
-            undone = interview.back()
-            click.echo(
-                "    Going back." if undone else "    There is no earlier question to go back to."
-            )
-            if undone:
-                return _BACK
-            continue
-        if command == "quit":
-            raise _Quit()
+            ids = ", ".join(q.id for q in screen.questions)
+            raise _Missing(f"answer needed for {ids}; give it with --answers FILE")
         try:
-            return parse_typed(q, text)
-        except InputError as exc:
-            click.echo(f"    Sorry: {exc}. Please try again.")
+            values = ui.ask(screen, ev, interview)
+        except _Back:
+            if interview.back() is None:
+                click.echo("    There is no earlier question to go back to.")
+            else:
+                click.echo("    Going back.")
+            continue
+        interview.give(ev, values)
 
 
-def _allowed(q: Question) -> str:
-    tail = "; ? why, back, quit"
+class _Terminal:
+    """Screens and results at a terminal (or a pipe), wrapped to its width."""
+
+    def __init__(self, triage: Any, color: bool):
+        self.triage = triage
+        self.color = color
+        size = shutil.get_terminal_size((80, 24))
+        self.width = max(40, min(size.columns, 100)) - 2
+        self.rows = size.lines
+
+    def echo(self, text: str = "", indent: int = 0, bold: bool = False, hang: int = 0) -> None:
+        """``text`` wrapped to the terminal, ``indent`` spaces in; ``hang`` more after the first
+        line (for numbered items)."""
+        line = click.wrap_text(
+            text,
+            self.width,
+            initial_indent=" " * indent,
+            subsequent_indent=" " * (indent + hang),
+            preserve_paragraphs=False,
+        )
+        click.echo(click.style(line, bold=bold) if bold else line, color=self.color)
+
+    def item(self, n: int, text: str) -> None:
+        self.echo(f"{n}) {text}", indent=2, hang=len(f"{n}) "))
+
+    def read(self) -> str:
+        """One line typed after the prompt; Ctrl-D or the end of piped input ends it."""
+        if sys.stdin is None:  # closed (`<&-`): no answer can come
+            raise _EndOfInput
+        try:
+            text = input("> ") if sys.stdin.isatty() else _piped("> ")
+        except EOFError:
+            raise _EndOfInput from None
+        return text
+
+    def ask(self, screen: Screen, ev: Evaluation, interview: Interview) -> dict[str, Any]:
+        """Show one screen and read its answers until they are valid."""
+        p = screen.progress
+        click.echo("")
+        self.echo(f"Step {p.step} of about {p.total}")
+        self.echo(screen_title(screen), bold=True)
+        if screen_help(screen):
+            self.echo(screen_help(screen), indent=2)
+        if len(screen.questions) > 1:
+            return self._checklist(screen, ev, interview)
+        return self._single(screen.questions[0], ev, interview)
+
+    def _single(self, q: Question, ev: Evaluation, interview: Interview) -> dict[str, Any]:
+        if q.type in ("choice", "multi"):
+            for i, v in enumerate(q.values, 1):
+                self.item(i, label(q, v))
+        earlier = interview.undone.get(q.id)
+        if earlier is not None:
+            self.echo(f"Your earlier answer: {shown(q, earlier)}. Press Enter to keep it.", 2)
+        self.echo(_how(q) + " (? why, back, quit)", indent=2)
+        while True:
+            text = self.read()
+            if not text.strip() and earlier is not None:
+                return {q.id: earlier}
+            command = command_of(text)
+            if command == "back" and word_of_choices(q, text):
+                command = None  # "back" at "Where is your pain?": which back? (parse asks)
+            if command == "why":
+                for line in why(ev, q, self.triage.rulebase):
+                    self.echo(line, indent=4)
+                continue
+            self._command(command)
+            try:
+                value = parse_typed(q, text)
+            except InputError as exc:
+                hint = " (To go to the previous question, type 'go back'.)"
+                self.echo(f"Sorry: {exc}.{hint if command_of(text) else ''}", indent=4)
+                continue
+            if q.type == "number" and q.unit and _has_unit(text):
+                self.echo(f"That is {shown(q, value)}.", indent=4)
+            return {q.id: value}
+
+    def _checklist(self, screen: Screen, ev: Evaluation, interview: Interview) -> dict[str, Any]:
+        qs = screen.questions
+        for i, q in enumerate(qs, 1):
+            self.item(i, q.item or q.prompt)
+        earlier = {q.id: interview.undone[q.id] for q in qs if q.id in interview.undone}
+        if earlier:
+            self.echo(
+                f"Your earlier answers: {_summary(qs, earlier)}. Press Enter to keep them.", 2
+            )
+        self.echo(
+            "Type the numbers of any you have (for example: 2 5), or 'none'. "
+            "Put ? after a number you are not sure about (for example: 3?). "
+            "(why, why 3, back, quit)",
+            indent=2,
+        )
+        while True:
+            text = self.read()
+            if not text.strip() and len(earlier) == len(qs):
+                return earlier
+            low = normal(text)
+            m = re.fullmatch(r"(?:why|\?)\s*(\d+)", low)
+            if m and 1 <= int(m.group(1)) <= len(qs):
+                for line in why(ev, qs[int(m.group(1)) - 1], self.triage.rulebase):
+                    self.echo(line, indent=4)
+                continue
+            command = command_of(text)
+            if command == "why":
+                for i, q in enumerate(qs, 1):
+                    self.echo(f"{i}) {q.why}", indent=4, hang=len(f"{i}) "))
+                continue
+            self._command(command)
+            try:
+                values = checklist_answers(qs, text)
+            except InputError as exc:
+                self.echo(f"Sorry: {exc}.", indent=4)
+                continue
+            self.echo(f"Noted: {_summary(qs, values)}.", indent=4)
+            return values
+
+    def _command(self, command: str | None) -> None:
+        if command == "back":
+            raise _Back
+        if command == "quit":
+            raise _Quit
+
+    def result(self, record: dict[str, Any], *, explain: bool, pager: bool) -> None:
+        """The decision first (it fits one screen), then the rest, paged if it is long."""
+        rb = self.triage.rulebase
+        click.echo("")
+        click.echo(render_summary(record, width=self.width), color=self.color)
+        rest = render_details(record, rb, explain=explain, width=self.width)
+        if pager and sys.stdout.isatty() and rest.count("\n") + 12 > self.rows:
+            os.environ.setdefault("LESS", "-RXF")  # keep the text on screen after quitting
+            click.echo_via_pager(rest, color=self.color)
+        else:
+            click.echo(rest, color=self.color)
+
+
+def _piped(prompt: str) -> str:
+    """A line of piped input, echoed after its prompt so that a transcript reads as typed."""
+    click.echo(prompt, nl=False)
+    line = sys.stdin.readline()
+    if not line:
+        click.echo("")
+        raise EOFError
+    click.echo(line.rstrip("\n"))
+    return line.rstrip("\n")
+
+
+def _how(q: Question) -> str:
+    """What to type, once."""
     if q.type == "yesno":
-        return f"(y = yes, n = no, u = unsure{tail})"
-    if q.type in ("integer", "number"):
-        return f"({q.describe_allowed()}{tail})"
-    sep = "  " if len(q.values) <= 3 else "\n    "
-    options = sep.join(f"{i}) {q.labels.get(v, v)}" for i, v in enumerate(q.values, 1))
-    how = "one number or name" if q.type == "choice" else "one or more numbers or names, or 'none'"
-    return f"{options}\n    ({how}{tail})"
+        return "Type y (yes), n (no) or u (not sure)."
+    if q.type == "choice":
+        return "Type a number or a name."
+    if q.type == "multi":
+        return "Type the numbers or names of all that apply, or 'none'."
+    if q.type == "number" and q.unit == "weeks":
+        return "Type a number of weeks, or for example 3 days or 2 months."
+    return f"Type {allowed(q)}."
 
 
-def _prefill(path: str, triage: Any) -> Case:
+def _has_unit(text: str) -> bool:
+    return bool(re.search(r"[a-z]", normal(text)))
+
+
+def checklist_answers(qs: tuple[Question, ...], text: str) -> dict[str, str]:
+    """A checklist's answers from what was typed: the numbers that apply (yes), those marked
+    not sure ("3?", "not sure 3"), and no for the rest; or 'none' for no to every one."""
+    low = normal(text)
+    if low in NONE:
+        return {q.id: "no" for q in qs}
+    if low in YES:
+        raise InputError("which ones? Please type their numbers, for example 2 5")
+    if low in UNSURE:
+        raise InputError("which ones are you not sure about? Type their numbers with ?, e.g. 3?")
+    values = {q.id: "no" for q in qs}
+    mode = "yes"
+    for token in re.findall(r"not sure|unsure|\d+\s*\?|[^\s,;]+", low):
+        if token in ("not sure", "unsure", "u"):
+            mode = "unsure"
+            continue
+        if token in ("and", "&", "yes", "y"):
+            continue
+        m = re.fullmatch(r"(\d+)\s*(\?)?", token)
+        if m is None:
+            raise InputError(f"{token!r} is not a number from 1 to {len(qs)}")
+        n = int(m.group(1))
+        if not 1 <= n <= len(qs):
+            raise InputError(f"there is no {n}; please choose numbers from 1 to {len(qs)}")
+        values[qs[n - 1].id] = "unsure" if m.group(2) else mode
+    return values
+
+
+def _summary(qs: tuple[Question, ...], values: dict[str, Any]) -> str:
+    """Checklist answers in a line: "yes to 2; not sure about 3; no to the rest"."""
+    parts = []
+    for value, words in (("yes", "yes to"), ("unsure", "not sure about")):
+        nums = [str(i) for i, q in enumerate(qs, 1) if values.get(q.id) == value]
+        if nums:
+            parts.append(f"{words} {', '.join(nums)}")
+    if any(values.get(q.id) == "no" for q in qs):
+        parts.append("no to the rest" if parts else "no to all of these")
+    return "; ".join(parts)
+
+
+def _prefill(path: str, case_id: str | None, triage: Any) -> Case:
     items = list(iter_cases([path], triage.rulebase))
     if not items:
         raise UsageFailure(f"{path}: no case")
-    first = items[0]
-    if not isinstance(first, Case):
-        raise UsageFailure(first.line())
-    return first
+    for item in items:
+        if not isinstance(item, Case):
+            raise UsageFailure(item.line())
+    if case_id is not None:
+        for item in items:
+            if item.id == case_id:
+                return item
+        ids = ", ".join(item.id for item in items)
+        raise UsageFailure(f"{path}: no case {case_id!r}; the cases are: {ids}")
+    if len(items) > 1:
+        ids = ", ".join(item.id for item in items[:10])
+        raise UsageFailure(f"{path} holds {len(items)} cases ({ids}); choose one with --case ID")
+    return items[0]
 
 
 def _save(
     path: str | None,
     interview: Interview,
-    case_id: str,
+    name: str,
     note: str | None,
     record: dict[str, Any] | None,
 ) -> None:
     """Write the answers as a case file; with a result, its expectation too."""
     if not path:
         return
-    doc: dict[str, Any] = {"id": case_id}
+    if path.lower().endswith(".fhir.json"):  # a FHIR QuestionnaireResponse (docs/fhir.md)
+        from ..fhir.responses import response_json
+
+        status = "in-progress" if record is None else "completed"
+        text = response_json(
+            interview.triage.rulebase, interview.answers, case_id=name, status=status
+        )
+        write_whole(path, text.encode("utf-8"))
+        return
+    doc: dict[str, Any] = {"id": name}
     if note:
         doc["note"] = note
     doc["answers"] = {
@@ -258,11 +486,3 @@ def _save(
         expect["fired"] = record["fired"]
         doc["expect"] = expect
     write_whole(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode("utf-8"))
-
-
-def _stdin_at_eof() -> bool:
-    """Whether click's Abort came from end of input (not Ctrl-C)."""
-    try:
-        return not sys.stdin.isatty()
-    except (ValueError, OSError):
-        return True

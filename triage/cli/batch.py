@@ -18,7 +18,7 @@ from ..cases import expand_paths, iter_raw_cases
 from ..formats import FORMATS, Writer, make_writer
 from ..runner import Chunk, WorkerDied, chunk_size, evaluate_chunks
 from .audit import audit_log_option
-from .common import UsageFailure, load_triage, rules_option
+from .common import UsageFailure, check_region, load_triage, region_option, rules_option
 from .progress import Progress
 from .termination import Terminated, Termination
 from .writing import EXIT_BROKEN_PIPE, EXIT_WRITE_FAILED, Output, open_audit_log, reason
@@ -31,7 +31,8 @@ from .writing import EXIT_BROKEN_PIPE, EXIT_WRITE_FAILED, Output, open_audit_log
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="table (default on a terminal), jsonl (default otherwise), json or csv.",
+    help="table (default on a terminal), jsonl (default otherwise), json, csv, or fhir "
+    "(a FHIR GuidanceResponse or OperationOutcome per case, one per line).",
 )
 @click.option(
     "-o",
@@ -54,6 +55,7 @@ from .writing import EXIT_BROKEN_PIPE, EXIT_WRITE_FAILED, Output, open_audit_log
     default=None,
     help="Worker processes (default: the number of CPUs); records keep input order.",
 )
+@region_option
 @rules_option
 @audit_log_option
 def batch(
@@ -63,6 +65,7 @@ def batch(
     check: bool,
     strict: bool,
     jobs: int | None,
+    region: str | None,
     rules_dir: str | None,
     audit_log: str | None,
 ) -> None:
@@ -77,7 +80,8 @@ def batch(
     output or the audit log failed (a full disk, say), so the run stopped (likewise); 141 the
     reader of the output went away (`| head`); 143 terminated.
     """
-    load_triage(rules_dir)  # a broken rule base stops here, before any case is read
+    # A broken rule base or an unknown region stops here, before any case is read.
+    check_region(load_triage(rules_dir), region)
     jobs = jobs or os.cpu_count() or 1
     files = list(expand_paths(paths))
     if audit_log:
@@ -111,6 +115,7 @@ def batch(
         check=check,
         encode=writer.encode,
         keep=keep,
+        region=region,
     )
     tally = Counter[str]()
     try:

@@ -18,6 +18,16 @@ rules_option = click.option(
 )
 
 
+region_option = click.option(
+    "--region",
+    envvar="TRIAGE_REGION",
+    default=None,
+    metavar="REGION",
+    help="Where the person is: the emergency number and local services in the advice "
+    "(uk, us, intl; default: the rule base's default; env TRIAGE_REGION).",
+)
+
+
 class UsageFailure(click.ClickException):
     """A failure with exit status 2: bad usage or a broken rule base. The message is one line,
     its control characters escaped (it names files and values from anywhere)."""
@@ -34,3 +44,11 @@ def load_triage(rules_dir: str | None) -> Triage:
         return Triage.load(rules_dir)
     except TriageError as exc:
         raise UsageFailure(str(exc)) from None
+
+
+def check_region(triage: Triage, region: str | None) -> str | None:
+    """``region`` if the rule base defines it; else a one-line error naming those it has."""
+    regions = triage.rulebase.plans.regions
+    if region is not None and region not in regions:
+        raise UsageFailure(f"unknown region {region!r}; one of: {', '.join(regions)}")
+    return region

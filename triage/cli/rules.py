@@ -128,7 +128,7 @@ def check(fmt: str, rules_dir: str | None) -> None:
 
     Checks: loading, duplicate ids, rules without a (known) source, unknown question ids or
     values, conditions that can never hold together, outcomes no rule reaches, questions no
-    rule uses, core questions of questions.md missing or changed.
+    rule uses, core questions of the public catalogue (docs/questions.md) missing or changed.
 
     Exit status: 0 no problem; 1 some problem.
     """

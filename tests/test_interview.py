@@ -1,0 +1,196 @@
+"""The interview through the engine's API: screens, red flags first, only what can change the
+result, and the safety property (the interview never ends less urgent, or with other advice,
+than the full answers would give)."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from strategies import full_answers
+
+from triage.errors import RuleBaseError
+from triage.knowledge import load_rulebase
+from triage.result import build_result
+from triage.service import Triage
+
+TRIAGE = Triage.load()
+RB = TRIAGE.rulebase
+QUESTIONS = list(RB.questions.values())
+EMERGENCY_SIGNS = list(RB.groups["emergency_signs"].members)
+
+
+NEUTRAL = {"yesno": "no", "multi": (), "integer": 30, "number": 1}
+
+
+def interview(answers, triage=TRIAGE):
+    """Drive the screens as every front end does, answering from ``answers``.
+
+    A question the answers leave out gets a neutral answer ("no", none, 30, 1 or the first
+    choice); returns the final evaluation and the screens shown (each a list of question ids).
+    """
+    given, screens = {}, []
+    while True:
+        ev = triage.evaluate(given)
+        qs = ev.next_questions
+        if not qs:
+            assert ev.screen is None
+            return ev, screens
+        assert ev.screen.progress.done == len(screens)
+        assert len(screens) < len(QUESTIONS), "the interview ends"
+        for q in qs:
+            assert q.id not in given, "a question is never asked twice"
+            assert ev.needs[q.id], "every question asked is needed by some rule"
+            neutral = NEUTRAL.get(q.type, q.values[0] if q.values else None)
+            given[q.id] = answers.get(q.id, neutral)
+        screens.append([q.id for q in qs])
+
+
+def asked(screens):
+    return [q for s in screens for q in s]
+
+
+CALM = {"location": "lower_back", "age": 34, "severity": 3, "duration_weeks": 1}
+
+
+def test_the_first_screen_is_the_emergency_checklist():
+    screen = TRIAGE.evaluate({}).screen
+    assert screen.group.id == "emergency_signs"
+    assert [q.id for q in screen.questions] == EMERGENCY_SIGNS
+    assert screen.progress.step == 1 and screen.progress.total > 5
+
+
+def test_an_emergency_sign_ends_the_interview_on_the_first_screen():
+    ev, screens = interview({"chest_symptoms": "yes"})
+    assert len(screens) == 1
+    assert ev.outcome.disposition == "emergency"
+    assert ev.next_questions == [] and ev.screen is None
+
+
+def test_a_screen_shows_only_the_members_still_needed():
+    # saddle numbness unsure already gives "see a doctor today": the same-day question on the
+    # next screen cannot change that, the emergency ones can.
+    ev = TRIAGE.evaluate({**{q: "no" for q in EMERGENCY_SIGNS}, "saddle_numbness": "unsure"})
+    ids = [q.id for q in ev.next_questions]
+    assert ev.screen.group.id == "warning_signs"
+    assert "hand_clumsiness_or_unsteady" not in ids
+    assert {"fever", "neck_stiffness_headache", "cancer_history"} <= set(ids)
+
+
+def test_what_can_still_be_an_emergency_is_asked_before_anything_else():
+    # After a minor fall, age and bone health can make it an emergency: they come before the
+    # questions about the pain itself.
+    ev, screens = interview({**CALM, "minor_trauma": "yes", "age": 50})
+    order = asked(screens)
+    assert order.index("age") < order.index("location")
+    assert order.index("osteoporosis_or_steroids") < order.index("location")
+    assert ev.outcome.disposition != "emergency"
+
+
+def test_the_rolling_risks_are_asked_only_while_tool_use_can_win():
+    risks = set(RB.groups["rolling_risks"].members)
+    _, screens = interview({**CALM, "sensations": ("tightness",)})
+    assert risks <= set(asked(screens))  # tight back muscles: a foam roller could be advised
+    for case in (
+        {**CALM, "sensations": ("ache",)},  # nothing to roll
+        {**CALM, "location": "neck", "sensations": ("tightness",)},  # never on the neck
+        {**CALM, "sensations": ("tightness",), "fever": "yes"},  # a doctor today instead
+        {**CALM, "sensations": ("tightness",), "severity": 7},  # a physical therapist
+    ):
+        ev, screens = interview(case)
+        assert not risks & set(asked(screens)), (case, ev.outcome)
+
+
+def test_frequent_cracking_is_asked_only_for_physical_therapy_or_self_care():
+    _, screens = interview({**CALM, "sensations": ("ache",)})
+    assert "frequent_cracking" in asked(screens)
+    _, screens = interview({**CALM, "sensations": ("ache",), "severity": 8})
+    assert "frequent_cracking" in asked(screens)  # a physical therapist: the caution applies
+    _, screens = interview({**CALM, "sensations": ("ache",), "severity": 9})
+    assert "frequent_cracking" not in asked(screens)  # a doctor: it could not be shown
+
+
+def test_an_unsure_answer_that_caps_a_rule_stops_its_questions():
+    # fever unsure: meningitis can only be "unsure" now, so it gives at most a same-day doctor,
+    # which saddle numbness unsure has given already.
+    answers = {**{q: "no" for q in EMERGENCY_SIGNS}, "saddle_numbness": "unsure", "fever": "unsure"}
+    assert "neck_stiffness_headache" not in TRIAGE.evaluate(answers).needs
+    # with a definite fever it is needed: it could make it an emergency
+    assert "neck_stiffness_headache" in TRIAGE.evaluate({**answers, "fever": "yes"}).needs
+
+
+def test_the_location_is_asked_for_the_right_stretches():
+    ev, screens = interview({**CALM, "sensations": ()})
+    assert "location" in asked(screens)
+    assert ev.outcome.disposition == "self_stretching"
+    assert "routine-lower-back" in ev.fired
+
+
+def test_screens_to_each_outcome_stay_few():
+    # the benchmark measures means over many profiles; here, one plain case of each
+    cases = {
+        "emergency": {"both_legs": "yes"},
+        "doctor": {"fever": "yes"},
+        "physical_therapist": {**CALM, "sensations": ("radiating",)},
+        "tool_use": {**CALM, "sensations": ("tightness",)},
+        "self_stretching": {**CALM, "sensations": ("ache",)},
+    }
+    for disposition, answers in cases.items():
+        ev, screens = interview(answers)
+        assert ev.outcome.disposition == disposition
+        assert len(screens) <= 10, (disposition, screens)
+
+
+def shown(ev):
+    """What the person is told to do: outcome, cautions, safety net and plan, and apart, the
+    findings the plan lists for a doctor (the interview cannot list what it did not ask)."""
+    r = build_result(ev, RB)
+    findings = r["plan"].get("doctor", {}).pop("findings", [])
+    return (r["disposition"], r["timeframe"], r["cautions"], r["safety_net"], r["plan"]), findings
+
+
+def same_advice(answers):
+    ev, _ = interview(answers)
+    (got, findings), (want, all_findings) = shown(ev), shown(TRIAGE.evaluate(answers))
+    assert got == want
+    assert set(findings) <= set(all_findings) and bool(findings) == bool(all_findings)
+
+
+@given(full_answers(QUESTIONS))
+def test_the_interview_gives_what_the_full_answers_give(answers):
+    same_advice(answers)
+
+
+@given(full_answers(QUESTIONS, calm=0.9))
+def test_the_interview_gives_what_the_full_answers_give_in_calm_cases(answers):
+    # mostly "no": these reach the outcomes after the red flags, where most questions are
+    # skipped
+    same_advice(answers)
+
+
+def test_progress_counts_screens(triage):
+    ev = triage.evaluate({q: "no" for q in EMERGENCY_SIGNS})
+    assert ev.progress.done == 1
+    assert ev.screen.progress.step == 2
+    assert ev.progress.total == ev.progress.done + ev.progress.left
+
+
+@pytest.mark.parametrize(
+    ("groups", "message"),
+    [
+        ("- {id: g, title: T, members: [age]}", "a group holds yes/no questions"),
+        ("- {id: g, title: T, members: [nope]}", "unknown question 'nope'"),
+        (
+            "- {id: g, title: T, members: [fever]}\n  - {id: h, title: T, members: [fever]}",
+            "already in group",
+        ),
+        ("- {id: fever, title: T, members: [night_pain]}", "duplicate id"),
+        ("- {id: g, members: [fever]}", "missing or empty"),
+    ],
+)
+def test_a_broken_group_is_refused(rules_copy, groups, message):
+    path = rules_copy / "questions.yaml"
+    text = path.read_text()
+    path.write_text(text[: text.index("groups:")] + "groups:\n  " + groups + "\n")
+    with pytest.raises(RuleBaseError, match=message) as err:
+        load_rulebase(rules_copy)
+    assert "questions.yaml" in str(err.value)

@@ -1,0 +1,87 @@
+"""The HTTP-free functions of the FHIR and CDS Hooks API, with the method and path of each.
+
+A server mounts each ``Endpoint`` as a route: it reads the request body (nothing for a GET),
+calls ``handle(body, **path_params)`` and copies the ``Reply`` (status, body, media type) onto
+its response. Every handler answers every input with a reply, a 4xx with one line for bad
+input; none raises.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from ..service import Triage
+from . import canonical as c
+from .replies import FHIR_JSON, MAX_BODY, Refused, Reply, fhir_refusal
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One route: ``handle(body, **path_params)`` answers ``method`` ``path``."""
+
+    method: str
+    path: str  # with ``{name}`` for a path parameter, as Starlette and FastAPI write it
+    handle: Callable[..., Reply]
+    max_body: int = MAX_BODY  # a server may refuse a longer body before reading it all
+
+
+def questionnaire(triage: Triage | None = None) -> Reply:
+    """GET ``/fhir/Questionnaire/{id}``: the whole questionnaire."""
+    from .questionnaire import questionnaire as build
+
+    rb = (triage or Triage.load()).rulebase
+    return Reply(200, build(rb).model_dump_json().encode("utf-8"), FHIR_JSON)
+
+
+def code_system(resource_id: str, triage: Triage | None = None) -> Reply:
+    """GET ``/fhir/CodeSystem/{id}``: one of the published CodeSystems."""
+    from .codes import code_system as build
+
+    rb = (triage or Triage.load()).rulebase
+    kinds = {c.code_system_id(rb, kind): kind for kind in c.CODE_SYSTEMS}
+    if resource_id not in kinds:
+        return fhir_refusal(Refused(404, f"no CodeSystem {resource_id!r}"))
+    return Reply(200, build(rb, kinds[resource_id]).model_dump_json().encode("utf-8"), FHIR_JSON)
+
+
+def endpoints(
+    triage: Triage,
+    region: str | None = None,
+    audit: Callable[[dict[str, Any], str], object] | None = None,
+) -> list[Endpoint]:
+    """The routes to mount for one rule base (and the region its advice is for).
+
+    ``audit(record, path)`` is given each result record that a request produced (a finished
+    ``$next-question``, a CDS card), with the route's path, for the audit log."""
+    from .cds import cds_discovery, cds_service
+    from .next_question import next_question
+
+    name = c.questionnaire_id(triage.rulebase)
+
+    def audited(path: str) -> Callable[[dict[str, Any]], object] | None:
+        return None if audit is None else (lambda record: audit(record, path))
+
+    def read_questionnaire(body: bytes, id: str) -> Reply:
+        if id != name:
+            return fhir_refusal(Refused(404, f"no Questionnaire {id!r}"))
+        return questionnaire(triage)
+
+    return [
+        Endpoint(
+            "POST",
+            "/fhir/Questionnaire/$next-question",
+            lambda body: next_question(
+                body, triage, region, audited("/fhir/Questionnaire/$next-question")
+            ),
+        ),
+        Endpoint("GET", "/fhir/Questionnaire/{id}", read_questionnaire),
+        Endpoint("GET", "/fhir/CodeSystem/{id}", lambda body, id: code_system(id, triage)),
+        Endpoint("GET", "/cds-services", lambda body: cds_discovery(triage)),
+        Endpoint(
+            "POST",
+            "/cds-services/{id}",
+            lambda body, id: cds_service(id, body, triage, region, audited("/cds-services")),
+        ),
+    ]

@@ -1,0 +1,133 @@
+"""A result as a GuidanceResponse, an error record as an OperationOutcome, and the batch writer.
+
+A GuidanceResponse is FHIR's record of one run of a decision-support module: what ran
+(``moduleCanonical``: the rule base's name and version, with its sha256 in an extension), on
+which request (the case id), whether it ran to the end (``success``, or ``data-requested``
+while questions that could change the outcome are unanswered), why (``reasonCode``: each
+reason's rule and its words) and what it concluded (``outputParameters``: the disposition,
+timeframe, label, the fired rules and the unanswered questions). That is the result record's
+contract, in a form a FHIR store keeps as an audit trail. (A RiskAssessment or a
+ClinicalImpression would speak of the patient's condition, which triage does not assess.)
+
+The outputs are a Parameters resource, contained in the GuidanceResponse; inside a
+QuestionnaireResponse (``$next-question``), both sit side by side in its ``contained``,
+because a contained resource contains nothing itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fhir.resources.R4B.annotation import Annotation
+from fhir.resources.R4B.codeableconcept import CodeableConcept
+from fhir.resources.R4B.coding import Coding
+from fhir.resources.R4B.extension import Extension
+from fhir.resources.R4B.guidanceresponse import GuidanceResponse
+from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.operationoutcome import OperationOutcome, OperationOutcomeIssue
+from fhir.resources.R4B.parameters import Parameters, ParametersParameter
+from fhir.resources.R4B.reference import Reference
+
+from ..formats import JsonLinesWriter
+from . import canonical as c
+from .codes import disposition_display
+
+GUIDANCE_ID = "guidance"
+OUTPUT_ID = "guidance-output"
+
+
+def guidance(record: dict[str, Any], *, contained: bool = True) -> GuidanceResponse:
+    """The GuidanceResponse of a result record, its outputs contained (or, with
+    ``contained=False``, referenced as ``#guidance-output`` for the caller to place)."""
+    identity = record["rulebase"]
+    outputs = parameters(record)
+    rules = c.code_system_url(identity["name"], "rules")
+    reasons = [
+        CodeableConcept(
+            coding=[Coding(system=rules, code=r["rule"], display=r["title"])], text=r["text"]
+        )
+        for r in record["reasons"]
+    ]
+    return GuidanceResponse(
+        id=None if contained else GUIDANCE_ID,
+        contained=[outputs] if contained else None,
+        extension=[
+            Extension(url=c.RULEBASE_SHA256, valueString=identity["sha256"]),
+            *_case_extensions(record),
+        ],
+        requestIdentifier=Identifier(system=c.CASE_ID_SYSTEM, value=str(record["id"])),
+        moduleCanonical=c.library_canonical(identity),
+        status="success" if record["complete"] else "data-requested",
+        reasonCode=reasons or None,
+        note=[Annotation(text=record["label"])],
+        outputParameters=Reference(reference=f"#{OUTPUT_ID}"),
+    )
+
+
+def parameters(record: dict[str, Any]) -> Parameters:
+    """What the run concluded, as named parameters (repeated ones in order)."""
+    name = record["rulebase"]["name"]
+    disposition = Coding(
+        system=c.code_system_url(name, "dispositions"),
+        code=record["disposition"],
+        display=disposition_display(record["disposition"]),
+    )
+    params = [ParametersParameter(name="disposition", valueCoding=disposition)]
+    if record["timeframe"]:
+        params.append(ParametersParameter(name="timeframe", valueCode=record["timeframe"]))
+    params.append(ParametersParameter(name="label", valueString=record["label"]))
+    params.append(ParametersParameter(name="complete", valueBoolean=record["complete"]))
+    rules = c.code_system_url(name, "rules")
+    params += [
+        ParametersParameter(name="fired", valueCoding=Coding(system=rules, code=rule))
+        for rule in record["fired"]
+    ]
+    params += [ParametersParameter(name="unanswered", valueString=q) for q in record["unanswered"]]
+    return Parameters(id=OUTPUT_ID, parameter=params)
+
+
+def outcome(record: dict[str, Any], code: str = "invalid") -> OperationOutcome:
+    """An error record as an OperationOutcome: the one line, and its field."""
+    error = record["error"]
+    where = f"{record['source']}: case '{record['id']}'"
+    field = error.get("field")
+    line = f"{where}: {field}: {error['message']}" if field else f"{where}: {error['message']}"
+    return OperationOutcome(
+        extension=_case_extensions(record) or None,
+        issue=[
+            OperationOutcomeIssue(
+                severity="error",
+                code=code,
+                details=CodeableConcept(text=error["message"]),
+                diagnostics=line,
+                location=[field] if field else None,
+            )
+        ],
+    )
+
+
+def _case_extensions(record: dict[str, Any]) -> list[Extension]:
+    out = []
+    if record.get("id") is not None:
+        out.append(Extension(url=c.CASE_ID, valueString=str(record["id"])))
+    if record.get("source"):
+        out.append(Extension(url=c.CASE_SOURCE, valueString=str(record["source"])))
+    return out
+
+
+def resource_lines(records: list[dict[str, Any]]) -> bytes:
+    """Records as FHIR resources, one per line (NDJSON, as FHIR bulk data is written)."""
+    lines = [
+        (outcome(r) if "error" in r else guidance(r)).model_dump_json() + "\n" for r in records
+    ]
+    return "".join(lines).encode("utf-8")
+
+
+class FhirLinesWriter(JsonLinesWriter):
+    """``triage batch --format fhir``: a GuidanceResponse per result, an OperationOutcome per
+    error record, in input order; the workers build them (``encode``)."""
+
+    encode = staticmethod(resource_lines)
+
+    def write(self, record: dict[str, Any]) -> None:
+        self.write_encoded(resource_lines([record]), 1)
