@@ -157,8 +157,8 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         data = read_rule_file(p)
         digest.update(p.name.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0")
         docs[p.name] = parse_yaml(p, data)
-        if _MAY_HOLD_CONTROL.search(data):
-            _check_plain_text(str(p), docs[p.name])
+        if not (data.isascii() and b"\\" not in data) and _MAY_HOLD_CONTROL.search(data):
+            _check_plain_text(str(p), docs[p.name])  # (it is rare: a quick look first)
 
     def rel(name: str) -> str:
         return str(root / name)
@@ -689,8 +689,13 @@ _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u20
 
 # Where such a character can come from in a file YAML reads: an escape in a double-quoted
 # string, or the character itself (YAML refuses the other control characters as they are).
+_CONTROL_CODE = rb"(?:00(?:[01]|[789][0-9a-fA-F])|061[cC]|200[eEfF]|202[89a-eA-E]|206[6-9])"
 _MAY_HOLD_CONTROL = re.compile(
-    rb"\\[0abnvfreNLPxuU]|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]"
+    rb"\\[0abvfreNLP]|\\x(?:[01]|[789])[0-9a-fA-F]|\\u"
+    + _CONTROL_CODE
+    + rb"|\\U0000"
+    + _CONTROL_CODE
+    + rb"|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]"
 )
 
 
