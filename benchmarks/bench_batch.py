@@ -3,12 +3,14 @@
 Generates N random valid cases from the bundled question catalogue, then runs the real command
 in a fresh process with one worker and with the default (one per CPU), and prints cases per
 second, the speed-up and the peak resident memory of any one process. Each figure is the
-fastest of a few runs (other work on a shared machine only ever slows a run down). Then, in
-this process, it times each stage of the per-case work on the first sample, to show where the
-time goes.
+fastest of a few runs (other work on a shared machine only ever slows a run down). Then the
+same for the first sample written as one YAML list (read one case at a time, so its memory
+should not grow with its length either), and, in this process, the time of each stage of the
+per-case work on the first sample, to show where the time goes.
 
     uv run python benchmarks/bench_batch.py                 # 10,000 and 1,000,000 (~15 min)
     uv run python benchmarks/bench_batch.py -n 10000        # one size
+    uv run python benchmarks/bench_batch.py -n 10000 --yaml 100000   # a longer YAML list
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ import tempfile
 import time
 from itertools import islice
 from pathlib import Path
+
+import yaml
 
 from triage.cases import iter_raw_cases, parse_raw, validate_case
 from triage.formats import to_json
@@ -52,6 +56,13 @@ def generate(path: Path, n: int, seed: int, missing: float) -> None:
                 else:
                     answers[q.id] = round(rng.uniform(q.min, min(q.max, 30)), 1)
             out.write(json.dumps({"id": f"b{i}", "answers": answers}) + "\n")
+
+
+def as_yaml_list(source: Path, path: Path, n: int) -> None:
+    """The first ``n`` cases of a JSON Lines file as one YAML list, in block style."""
+    with source.open() as lines, path.open("w") as out:
+        for line in islice(lines, n):
+            out.write(yaml.safe_dump([json.loads(line)], default_flow_style=False, width=1000))
 
 
 def run(path: Path, jobs: int) -> tuple[float, float]:
@@ -123,6 +134,12 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
+        "--yaml",
+        type=int,
+        default=None,
+        help="cases in the YAML list timed with one worker per CPU (default: the first size)",
+    )
+    parser.add_argument(
         "--repeat",
         type=int,
         default=None,
@@ -161,7 +178,19 @@ def main() -> None:
                     f"{rate / base:>7.2f}x {rss:>8.0f}"
                 )
             sys.stdout.flush()
-        stages(Path(tmp) / f"cases-{sizes[0]}.jsonl")
+        first = Path(tmp) / f"cases-{sizes[0]}.jsonl"
+        n = args.yaml or sizes[0]
+        if n > sizes[0]:
+            generate(first.with_name("for-yaml.jsonl"), n, args.seed, args.missing)
+        listed = Path(tmp) / f"cases-{n}.yaml"
+        as_yaml_list(first if n <= sizes[0] else first.with_name("for-yaml.jsonl"), listed, n)
+        repeat = args.repeat or (3 if n < 100_000 else 1)
+        results = [run(listed, cpus) for _ in range(repeat)]
+        seconds, rss = min(r[0] for r in results), max(r[1] for r in results)
+        print("\nthe same cases as one YAML list (read one case at a time):")
+        print(f"{'cases':>9} {'jobs':>4} {'runs':>4} {'seconds':>8} {'cases/s':>8} {'peak MiB':>8}")
+        print(f"{n:>9} {cpus:>4} {repeat:>4} {seconds:>8.1f} {n / seconds:>8.0f} {rss:>8.0f}")
+        stages(first)
 
 
 if __name__ == "__main__":

@@ -314,3 +314,57 @@ def test_ask_and_batch_append_to_the_audit_log(tmp_path):
     # two valid batch cases (the invalid one is not a decision) and one interview
     assert len(entries) == 3
     assert [e.outcome[0] for e in entries] == ["emergency", "self_stretching", "emergency"]
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        '{"result": {"disposition": "doctor"}, "fired": 5}',
+        '{"result": {"disposition": "doctor"}, "fired": [["a"]]}',
+        '{"result": {"disposition": "doctor"}, "rulebase": "x"}',
+        '{"result": {"disposition": ["doctor"]}}',
+        '{"result": {"disposition": "doctor"}, "answers": [1]}',
+        '{"result": {"disposition": "doctor"}, "id": {"a": 1}}',
+        '{"result": {"disposition": "doctor"}, "time": 5.5}',
+        '{"result": ' * 100_000 + "{}" + "}" * 100_000,
+    ],
+    ids=[
+        "fired-5",
+        "fired-nested",
+        "rulebase-x",
+        "disposition-list",
+        "answers-list",
+        "id-map",
+        "time-number",
+        "100000-deep",
+    ],
+)
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], "5 record(s)"),
+        (["--rule", "infection-fever"], "2 record(s)"),
+        (["--replay"], "replayed 5 record(s)"),
+        (["--format", "json", "--replay"], '"records": 5'),
+    ],
+)
+def test_a_line_of_the_wrong_shape_is_skipped_with_a_warning(
+    tmp_path, triage, line, args, expected
+):
+    log = tmp_path / "audit.jsonl"
+    _seed(log, triage)
+    with open(log, "a") as fh:
+        fh.write(line + "\n")
+    res = CliRunner().invoke(main, ["audit", str(log), *args])
+    assert res.exit_code == 0, res.output
+    assert res.exception is None or isinstance(res.exception, SystemExit)
+    assert f"warning: {log}: line 6: " in res.stderr and "skipped" in res.stderr
+    assert expected in res.stdout
+
+
+def test_until_the_last_day_there_is(tmp_path, triage):
+    log = tmp_path / "audit.jsonl"
+    _seed(log, triage)
+    res = CliRunner().invoke(main, ["audit", str(log), "--until", "9999-12-31"])
+    assert res.exit_code == 0, res.output
+    assert "5 record(s)" in res.stdout

@@ -481,11 +481,18 @@ def _start(args, tmp_path, **kwargs):
     )
 
 
+def _wait_for(state, what: str, timeout: float = 60):
+    """Poll until ``state()`` is true (a state, not a time: how long it takes does not matter)."""
+    deadline = time.monotonic() + timeout
+    while not (found := state()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert found, f"the run never {what}"
+    return found
+
+
 def _spool_made(tmp_path):
-    deadline = time.monotonic() + 60
-    while not list(tmp_path.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert list(tmp_path.iterdir()), "the run never made its spool directory"
+    """Wait until the run has made its spool directory: it then handles SIGTERM."""
+    _wait_for(lambda: list(tmp_path.iterdir()), "made its spool directory")
 
 
 def _terminated(proc, send=lambda proc: proc.send_signal(signal.SIGTERM)) -> str:
@@ -521,6 +528,12 @@ def _children(pid: int) -> list[int]:
     return found
 
 
+def _workers(pid: int) -> list[int]:
+    """The two workers of run ``pid`` once both have started, else nothing."""
+    found = _children(pid)
+    return found if len(found) >= 2 else []
+
+
 def _alive(pid: int) -> bool:
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
@@ -532,9 +545,7 @@ def _alive(pid: int) -> bool:
 def test_workers_end_when_their_parent_is_killed_outright(tmp_path):
     cases, spool = _many(tmp_path)  # a killed run cannot remove its spool: keep it here
     proc = _start(["--jobs", "2", str(cases)], spool)
-    deadline = time.monotonic() + 60
-    while len(workers := _children(proc.pid)) < 2 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    workers = _wait_for(lambda: _workers(proc.pid), "started its workers")
     proc.kill()
     proc.wait(timeout=60)
     proc.stderr.close()
@@ -573,11 +584,12 @@ def test_sigterm_while_waiting_for_input_stops_at_once_and_cleanly(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_sigterm_to_the_whole_process_group_is_a_termination(tmp_path):
     cases, spool = _many(tmp_path)
     proc = _start(["--jobs", "2", str(cases)], spool, start_new_session=True)
     _spool_made(spool)
-    time.sleep(0.3)  # the workers are at work
+    _wait_for(lambda: _workers(proc.pid), "started its workers")  # they are at work
     # as systemd or `kill -TERM -PGID` does
     stderr = _terminated(proc, lambda proc: os.killpg(proc.pid, signal.SIGTERM))
     assert "terminated after" in stderr and "worker process" not in stderr

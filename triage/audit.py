@@ -3,12 +3,15 @@
 Writing: the file is opened with ``O_APPEND`` and each record is one ``os.write`` of the
 whole line under an exclusive ``flock``, so records from parallel workers never interleave.
 If a killed writer left a partial last line, the next writer starts on a fresh line, so the
-damage stays on that one line. Reading is tolerant: a line that is not a whole JSON record
+damage stays on that one line; a write that fails part-way (a full disk) is cut off again, so
+the log holds whole lines. The log holds health answers: it is created readable and writable
+by its owner only (0600). Reading is tolerant: a line that is not a whole JSON record
 (such as that partial line) is skipped with a warning, never a crash.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from collections import Counter
@@ -83,7 +86,7 @@ class AuditLog:
 
     def _open(self) -> int:
         if self._fd is None:
-            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            self._fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
         return self._fd
 
     def close(self) -> None:
@@ -93,10 +96,11 @@ class AuditLog:
             self._fd = None
 
     def append(self, record: dict[str, Any]) -> None:
-        """Append one record as one line, whole, even with other writers at the same time."""
-        line = (
-            json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_default) + "\n"
-        ).encode()
+        """Append one record as one line, whole, even with other writers at the same time.
+
+        A write that fails (``OSError``: a full disk, say) leaves the log as it was.
+        """
+        line = _line(record)
         fd = self._open()
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
@@ -104,12 +108,27 @@ class AuditLog:
             size = os.fstat(fd).st_size
             if size and os.pread(fd, 1, size - 1) != b"\n":
                 line = b"\n" + line  # a killed writer left a partial line: keep it apart
-            written = os.write(fd, line)
-            while written < len(line):  # only on a full disk or similar; still under the lock
-                written += os.write(fd, line[written:])
+            try:
+                written = os.write(fd, line)
+                while written < len(line):  # only on a full disk or similar; still under the lock
+                    written += os.write(fd, line[written:])
+            except OSError:
+                with contextlib.suppress(OSError):  # cut off what part of the line went in
+                    os.ftruncate(fd, size)
+                raise
         finally:
             if fcntl is not None:
                 fcntl.flock(fd, fcntl.LOCK_UN)
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    """A record as one line of JSON in UTF-8 (a lone surrogate, from a JSON escape or a file
+    name that is not UTF-8, is escaped as JSON escapes it)."""
+    try:
+        text = json.dumps(record, ensure_ascii=False, separators=(",", ":"), default=_default)
+        return (text + "\n").encode()
+    except UnicodeEncodeError:
+        return (json.dumps(record, separators=(",", ":"), default=_default) + "\n").encode()
 
 
 def _default(value: Any) -> Any:
@@ -163,11 +182,11 @@ def read_log(
         for n, raw in enumerate(fh, 1):
             if not raw.strip():
                 continue
-            problem = None
             try:
                 record = json.loads(raw.decode("utf-8"))
-                if not isinstance(record, dict) or not isinstance(record.get("result"), dict):
-                    problem = "not a decision record"
+                problem = _not_a_record(record)
+            except RecursionError:
+                problem = "nested too deeply"
             except (UnicodeDecodeError, ValueError):
                 problem = "incomplete or invalid JSON (a writer killed mid-write?)"
             if problem is not None:
@@ -177,13 +196,41 @@ def read_log(
             yield Entry(n, record)
 
 
+def _not_a_record(record: Any) -> str | None:
+    """Why a line's JSON is not a decision record (a field of the wrong shape), or None."""
+    if not isinstance(record, dict) or not isinstance(record.get("result"), dict):
+        return "not a decision record"
+    result = record["result"]
+    for key in ("disposition", "timeframe"):
+        if not isinstance(result.get(key), str | None):
+            return f"not a decision record (result.{key} is not a name)"
+    fired = record.get("fired")
+    if fired is not None and not (
+        isinstance(fired, list) and all(isinstance(r, str) for r in fired)
+    ):
+        return "not a decision record (fired is not a list of rule ids)"
+    rulebase = record.get("rulebase")
+    if rulebase is not None and not (
+        isinstance(rulebase, dict) and all(isinstance(v, str | None) for v in rulebase.values())
+    ):
+        return "not a decision record (rulebase is not a rule base's name, version and sha256)"
+    if not isinstance(record.get("answers"), dict | None):
+        return "not a decision record (answers is not a mapping)"
+    for key in ("id", "time", "source"):
+        if isinstance(record.get(key), bool) or not isinstance(record.get(key), str | int | None):
+            return f"not a decision record ({key} is not text)"
+    return None
+
+
 def parse_when(text: str, end: bool = False) -> datetime:
     """A --since/--until bound: a date (the whole day) or an ISO date-time (UTC if no zone)."""
     try:
         if len(text) == 10:
             d = date.fromisoformat(text)
             t = datetime.combine(d, time.min, tzinfo=UTC)
-            return t + timedelta(days=1) if end else t
+            if end:  # up to the end of that day; after the last day there is, no end at all
+                return t + timedelta(days=1) if d < date.max else datetime.max.replace(tzinfo=UTC)
+            return t
         t = datetime.fromisoformat(text)
     except ValueError:
         raise TriageError(f"not a date (YYYY-MM-DD) or ISO date-time: {text!r}") from None

@@ -12,6 +12,7 @@ A condition is a mapping with exactly one subject and one test:
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -91,6 +92,11 @@ class Condition:
         return " and ".join(parts)
 
 
+def _first(keys: set[Any]) -> str:
+    """The first of some mapping keys, in a stable order (keys may be of any type)."""
+    return str(min(keys, key=str))
+
+
 def _num(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
@@ -103,28 +109,28 @@ def parse_condition(raw: Any, questions: dict[str, Question], tiers: set[str]) -
     fact_keys = keys & set(FACT_TESTS)
     if fact_keys:
         if len(keys) != 1:
-            raise ConditionError(sorted(keys)[0], f"'{next(iter(fact_keys))}' stands alone")
+            raise ConditionError(_first(keys), f"'{_first(fact_keys)}' stands alone")
         kind = next(iter(fact_keys))
         value = raw[kind]
         if kind == "no_disposition":
             if value is not True:
                 raise ConditionError(kind, "must be true")
             return Condition(kind=kind)
-        if kind == "trigger_tier" and value not in tiers:
-            raise ConditionError(kind, f"unknown tier {value!r}")
         if not isinstance(value, str) or not value:
             raise ConditionError(kind, "must be a name")
+        if kind == "trigger_tier" and value not in tiers:
+            raise ConditionError(kind, f"unknown tier {value!r}")
         return Condition(kind=kind, name=value)
     if "question" not in keys:
         raise ConditionError("question", "missing: say which question the condition tests")
     qid = raw["question"]
-    if qid not in questions:
+    if not isinstance(qid, str) or qid not in questions:
         raise ConditionError("question", f"unknown question {qid!r}")
     q = questions[qid]
     tests = keys - {"question"}
     unknown = tests - set(ANSWER_TESTS)
     if unknown:
-        raise ConditionError(sorted(unknown)[0], "unknown test")
+        raise ConditionError(_first(unknown), "unknown test")
     if not tests:
         raise ConditionError("question", "no test given (is, in, not_in, any_of, min, max, ...)")
     numeric = tests & set(NUMERIC_KEYS)
@@ -161,10 +167,12 @@ def _parse_numeric(raw: dict, q: Question, tests: set[str]) -> Condition:
         raise ConditionError(sorted(tests - set(NUMERIC_KEYS))[0], "mixes numeric and value tests")
     if {"min", "above"} <= tests or {"max", "below"} <= tests:
         raise ConditionError("min", "give one lower and one upper bound at most")
-    for key in tests:
+    for key in sorted(tests):
         v = raw[key]
         if isinstance(v, bool) or not isinstance(v, int | float):
             raise ConditionError(key, f"expected a number, got {v!r}")
+        if not math.isfinite(v):  # NaN compares false with everything: the test would never fail
+            raise ConditionError(key, f"expected a finite number, got {v!r}")
         if (q.min is not None and v < q.min) or (q.max is not None and v > q.max):
             raise ConditionError(key, f"{v} is outside the range of {q.id!r}")
     low_key = "min" if "min" in tests else "above" if "above" in tests else None

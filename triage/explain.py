@@ -15,6 +15,7 @@ from .cases import Case
 from .conditions import Condition
 from .engine import Evaluation
 from .knowledge import KRule, RuleBase
+from .printable import printable
 from .result import build_result
 from .service import Triage
 
@@ -301,7 +302,7 @@ def concluded_words(concluded: dict[str, Any]) -> str:
 
 def render_text(x: dict[str, Any]) -> str:
     """The explanation as a reviewer reads it."""
-    lines = [f"Case {x['id']} ({x['source']})"]
+    lines = [f"Case {printable(x['id'])} ({printable(x['source'])})"]
     when = f", {x['timeframe']}" if x["timeframe"] else ""
     lines.append(f"Disposition: {x['disposition']}{when}: {x['label']}")
     rbid = x["rulebase"]
@@ -357,4 +358,4 @@ def render_text(x: dict[str, Any]) -> str:
             if r["state"] == "failed":
                 for c in r["conditions"]:
                     lines.append(f"     - {c['text']}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(map(printable, lines)) + "\n"

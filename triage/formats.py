@@ -15,6 +15,8 @@ from collections import Counter
 from collections.abc import Callable
 from typing import IO, Any, ClassVar
 
+from .printable import printable
+
 FORMATS = ("table", "jsonl", "json", "csv", "fhir")
 _UTF8 = ("utf-8", "utf8")
 CSV_COLUMNS = (
@@ -175,8 +177,9 @@ class TableWriter(Writer):
                 self.incomplete += 1
                 reason = f"[incomplete: {len(record['unanswered'])} unanswered] {reason}"
             row = (record["disposition"], record.get("timeframe") or "", reason)
+        cells = [printable(str(cell)) for cell in (record.get("id"), *row)]  # ids come from anyone
         self.out.write(
-            f"{_cut(str(record.get('id')), 36):<36} {row[0]:<19} {row[1]:<9} {_cut(row[2], 70)}\n"
+            f"{_cut(cells[0], 36):<36} {cells[1]:<19} {cells[2]:<9} {_cut(cells[3], 70)}\n"
         )
 
     def close(self) -> None:

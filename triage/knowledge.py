@@ -8,6 +8,9 @@ naming the file, the rule or question, and the field.
 from __future__ import annotations
 
 import hashlib
+import math
+import re
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -15,7 +18,7 @@ from typing import Any
 import yaml
 
 from .conditions import Condition, ConditionError, parse_condition
-from .documents import UniqueKeys
+from .documents import SafeLoader
 from .errors import RuleBaseError
 from .plans import Plans, load_plans, load_regions
 from .questions import TYPES, Group, Question
@@ -25,6 +28,12 @@ CORE_FILES = ("questions.yaml", "sources.yaml", "policy.yaml", "plans.yaml", "re
 #: advice, and the resolution of unsure answers and of the default outcome.
 SPECIAL_TIERS = ("caution", "advice", "resolution")
 ADVISORY_TIERS = ("caution", "advice")
+MAX_RULE_FILE_BYTES = 4 * 1024 * 1024  # the bundled files are about 10 KB each
+QUESTION_FIELDS = (
+    *("id", "type", "values", "labels", "prompt", "help", "why", "item", "min", "max", "unit"),
+)
+SOURCE_FIELDS = ("id", "citation", "short", "url", "evidence")
+OUTCOME_FIELDS = ("disposition", "timeframe", "self_care", "label")
 
 
 def bundled_rules_dir() -> Path:
@@ -138,16 +147,18 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     root = Path(path) if path is not None else bundled_rules_dir()
     if not root.is_dir():
         raise RuleBaseError(str(root), "not a directory")
-    yaml_files = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml") and p.is_file())
+    yaml_files = rule_files(root)
     for name in CORE_FILES:
         if not (root / name).is_file():
             raise RuleBaseError(str(root / name), "missing: every rule base has this file")
     digest = hashlib.sha256()
     docs: dict[str, Any] = {}
     for p in yaml_files:
-        data = p.read_bytes()
-        digest.update(p.name.encode() + b"\0" + data + b"\0")
+        data = read_rule_file(p)
+        digest.update(p.name.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0")
         docs[p.name] = parse_yaml(p, data)
+        if not (data.isascii() and b"\\" not in data) and _MAY_HOLD_CONTROL.search(data):
+            _check_plain_text(str(p), docs[p.name])  # (it is rare: a quick look first)
 
     def rel(name: str) -> str:
         return str(root / name)
@@ -188,16 +199,40 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     )
 
 
-# libyaml's safe loader when PyYAML has it (its wheels do): about eight times faster on the
-# rule files. Its error messages are worded a little differently from the pure-Python loader's.
-class _SafeLoader(UniqueKeys, getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The safe loader, refusing duplicate keys."""
+def rule_files(root: Path) -> list[Path]:
+    """The rule files of a rule base directory, sorted; one that is not a regular file is an
+    error (a FIFO would wait for ever)."""
+    try:
+        paths = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml"))
+    except OSError as exc:
+        raise RuleBaseError(str(root), f"cannot read: {exc.strerror or exc}") from None
+    for p in paths:
+        try:
+            regular = stat.S_ISREG(p.stat().st_mode)
+        except OSError as exc:
+            raise RuleBaseError(str(p), f"cannot read: {exc.strerror or exc}") from None
+        if not regular:
+            raise RuleBaseError(str(p), "not a regular file")
+    return paths
+
+
+def read_rule_file(path: Path) -> bytes:
+    """A rule file's bytes; one that cannot be read, or is over ``MAX_RULE_FILE_BYTES``, is a
+    ``RuleBaseError`` naming it."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_RULE_FILE_BYTES + 1)
+    except OSError as exc:
+        raise RuleBaseError(str(path), f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_RULE_FILE_BYTES:
+        raise RuleBaseError(str(path), f"larger than {MAX_RULE_FILE_BYTES // 2**20} MiB")
+    return data
 
 
 def parse_yaml(path: Path, data: bytes) -> Any:
     """One rule file's YAML, safely; a fault is a ``RuleBaseError`` naming the file."""
     try:
-        return yaml.load(data.decode("utf-8"), Loader=_SafeLoader)
+        return yaml.load(data.decode("utf-8"), Loader=SafeLoader)
     except UnicodeDecodeError:
         raise RuleBaseError(str(path), "not UTF-8 text") from None
     except yaml.YAMLError as exc:
@@ -222,19 +257,45 @@ def _text(file: str, item: str, entry: dict, key: str, required: bool = True) ->
     return value.strip()
 
 
+def _id(file: str, entry: Any, kind: str, number: int) -> str:
+    """The id of the ``number``th entry of a list: a non-empty string."""
+    value = entry.get("id") if isinstance(entry, dict) else None
+    if not isinstance(value, str) or not value.strip():
+        raise RuleBaseError(
+            file, f"each {kind} needs an id (a name)", item=f"{kind} #{number}", field="id"
+        )
+    return value
+
+
+def _known(file: str, item: str, entry: dict, fields: tuple[str, ...], prefix: str = "") -> None:
+    """Every field of ``entry`` is one of ``fields``."""
+    unknown = sorted(str(k) for k in entry if k not in fields)
+    if unknown:
+        raise RuleBaseError(
+            file,
+            f"unknown field (one of {', '.join(fields)})",
+            item=item,
+            field=prefix + unknown[0],
+        )
+
+
+def _number(file: str, item: str, value: Any, key: str) -> float:
+    """A finite number (not a boolean): a threshold that is NaN would never compare."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise RuleBaseError(file, "expected a finite number", item=item, field=key)
+    return value
+
+
 def _load_questions(file: str, data: Any) -> dict[str, Question]:
     out: dict[str, Question] = {}
     for i, entry in enumerate(_mapping(file, data, "questions")):
-        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-            raise RuleBaseError(
-                file, "each question needs an id", item=f"question #{i + 1}", field="id"
-            )
-        qid = entry["id"]
+        qid = _id(file, entry, "question", i + 1)
         item = f"question '{qid}'"
         if qid in out:
             raise RuleBaseError(file, "duplicate question id", item=item, field="id")
+        _known(file, item, entry, QUESTION_FIELDS)
         qtype = entry.get("type")
-        if qtype not in TYPES:
+        if not isinstance(qtype, str) or qtype not in TYPES:
             raise RuleBaseError(
                 file, f"type must be one of {', '.join(TYPES)}", item=item, field="type"
             )
@@ -242,21 +303,32 @@ def _load_questions(file: str, data: Any) -> dict[str, Question]:
         lo = hi = None
         if qtype in ("choice", "multi"):
             raw = entry.get("values")
-            if not isinstance(raw, list) or not raw or not all(isinstance(v, str) for v in raw):
-                raise RuleBaseError(file, "expected a list of names", item=item, field="values")
+            if (
+                not isinstance(raw, list)
+                or not raw
+                or not all(isinstance(v, str) and v for v in raw)
+                or len(set(raw)) != len(raw)
+            ):
+                raise RuleBaseError(
+                    file, "expected a list of distinct names", item=item, field="values"
+                )
             values = tuple(raw)
         if qtype in ("integer", "number"):
-            lo, hi = entry.get("min"), entry.get("max")
-            for key, v in (("min", lo), ("max", hi)):
-                if isinstance(v, bool) or not isinstance(v, int | float):
-                    raise RuleBaseError(file, "expected a number", item=item, field=key)
+            lo = _number(file, item, entry.get("min"), "min")
+            hi = _number(file, item, entry.get("max"), "max")
             if lo > hi:
                 raise RuleBaseError(file, "min is above max", item=item, field="min")
         labels = entry.get("labels") or {}
-        if not isinstance(labels, dict) or set(labels) - set(values):
+        if (
+            not isinstance(labels, dict)
+            or not all(isinstance(v, str) and v.strip() for v in labels.values())
+            or set(labels) - set(values)
+        ):
             raise RuleBaseError(
-                file, "labels must map the question's values", item=item, field="labels"
+                file, "labels must map the question's values to text", item=item, field="labels"
             )
+        if entry.get("unit") is not None and not isinstance(entry["unit"], str):
+            raise RuleBaseError(file, "expected text", item=item, field="unit")
         out[qid] = Question(
             id=qid,
             type=qtype,
@@ -329,15 +401,16 @@ def _load_groups(file: str, data: Any, questions: dict[str, Question]) -> dict[s
 def _load_sources(file: str, data: Any) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for i, entry in enumerate(_mapping(file, data, "sources")):
-        sid = entry.get("id") if isinstance(entry, dict) else None
-        if not isinstance(sid, str):
-            raise RuleBaseError(
-                file, "each source needs an id", item=f"source #{i + 1}", field="id"
-            )
+        sid = _id(file, entry, "source", i + 1)
+        item = f"source '{sid}'"
         if sid in out:
-            raise RuleBaseError(file, "duplicate source id", item=f"source '{sid}'", field="id")
-        _text(file, f"source '{sid}'", entry, "citation")
-        _text(file, f"source '{sid}'", entry, "short")
+            raise RuleBaseError(file, "duplicate source id", item=item, field="id")
+        _known(file, item, entry, SOURCE_FIELDS)
+        _text(file, item, entry, "citation")
+        _text(file, item, entry, "short")
+        for key in ("url", "evidence"):
+            if entry.get(key) is not None and not isinstance(entry[key], str):
+                raise RuleBaseError(file, "expected text or null", item=item, field=key)
         out[sid] = dict(entry)
     return out
 
@@ -349,27 +422,46 @@ def _load_policy(file: str, data: Any) -> tuple[str, str, list[Outcome]]:
         )
     meta = data["rulebase"]
     name = _text(file, "rulebase", meta, "name")
-    version = str(meta.get("version") or "")
-    if not version:
-        raise RuleBaseError(file, "missing", item="rulebase", field="version")
+    version = meta.get("version")
+    if isinstance(version, bool) or not isinstance(version, str | int | float) or not version:
+        raise RuleBaseError(file, "missing, or not a version", item="rulebase", field="version")
     raw = _mapping(file, data, "outcomes")
-    outcomes = []
+    if not raw:
+        raise RuleBaseError(file, "a rule base has at least one outcome", field="outcomes")
+    outcomes: list[Outcome] = []
     for i, entry in enumerate(raw):
         item = f"outcome #{i + 1}"
         if not isinstance(entry, dict):
             raise RuleBaseError(file, "expected a mapping", item=item)
+        _known(file, item, entry, OUTCOME_FIELDS)
         disposition = _text(file, item, entry, "disposition")
         timeframe = entry.get("timeframe")
+        if timeframe is not None and (not isinstance(timeframe, str) or not timeframe.strip()):
+            raise RuleBaseError(file, "expected a name or null", item=item, field="timeframe")
+        if any((o.disposition, o.timeframe) == (disposition, timeframe) for o in outcomes):
+            raise RuleBaseError(file, "the same outcome twice", item=item, field="disposition")
         outcomes.append(
             Outcome(
                 disposition,
                 timeframe,
                 rank=len(raw) - 1 - i,
                 label=_text(file, item, entry, "label"),
-                self_care=entry.get("self_care") is True,
+                self_care=_flag(file, item, entry, "self_care"),
             )
         )
-    return name, version, outcomes
+    return name, str(version), outcomes
+
+
+def _flag(file: str, item: str, entry: dict, key: str) -> bool:
+    """A true/false field, false when absent."""
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise RuleBaseError(file, "expected true or false", item=item, field=key)
+    return value
+
+
+RULE_FIELDS = ("id", "title", "tier", "source", "when", "then", "note")
+THEN_FIELDS = ("disposition", "timeframe", "reason", "finding", "caution", "routine", "shown_for")
 
 
 def _load_interview(file: str, data: dict[str, Any], outcomes: list[Outcome]) -> tuple[str, ...]:
@@ -395,16 +487,13 @@ def _load_rules(
 ) -> list[KRule]:
     rules = []
     for i, entry in enumerate(_mapping(file, data, "rules")):
-        rid = entry.get("id") if isinstance(entry, dict) else None
-        if not isinstance(rid, str) or not rid:
-            raise RuleBaseError(file, "each rule needs an id", item=f"rule #{i + 1}", field="id")
+        rid = _id(file, entry, "rule", i + 1)
         item = f"rule '{rid}'"
-        unknown = set(entry) - {"id", "title", "tier", "source", "when", "then", "note"}
-        if unknown:
-            raise RuleBaseError(file, "unknown field", item=item, field=sorted(unknown)[0])
+        _known(file, item, entry, RULE_FIELDS)
         title = _text(file, item, entry, "title")
+        _text(file, item, entry, "note", required=False)
         tier = entry.get("tier")
-        if tier not in tiers:
+        if not isinstance(tier, str) or tier not in tiers:
             raise RuleBaseError(
                 file, f"tier must be one of {', '.join(sorted(tiers))}", item=item, field="tier"
             )
@@ -415,7 +504,7 @@ def _load_rules(
                 file, "every rule cites at least one source", item=item, field="source"
             )
         for sid in cited:
-            if sid not in sources:
+            if not isinstance(sid, str) or sid not in sources:
                 raise RuleBaseError(
                     file, f"unknown source {sid!r} (see sources.yaml)", item=item, field="source"
                 )
@@ -440,28 +529,21 @@ def _load_rules(
         then = entry.get("then")
         if not isinstance(then, dict):
             raise RuleBaseError(file, "expected a mapping", item=item, field="then")
-        unknown = set(then) - {
-            "disposition",
-            "timeframe",
-            "reason",
-            "finding",
-            "caution",
-            "routine",
-            "shown_for",
-        }
-        if unknown:
-            raise RuleBaseError(
-                file, "unknown field", item=item, field="then." + sorted(unknown)[0]
-            )
+        _known(file, item, then, THEN_FIELDS, prefix="then.")
+        for key in ("disposition", "timeframe", "finding", "caution", "reason", "routine"):
+            value = then.get(key)
+            if value is not None and (not isinstance(value, str) or not value.strip()):
+                kind = "text" if key in ("caution", "reason") else "a name"
+                raise RuleBaseError(file, f"expected {kind}", item=item, field=f"then.{key}")
         disposition, timeframe = then.get("disposition"), then.get("timeframe")
         shown_for = _shown_for(file, item, then, outcomes, "then.shown_for")
         if tier in ADVISORY_TIERS:
-            if disposition is not None:
+            if disposition is not None or timeframe is not None:
                 raise RuleBaseError(
                     file,
                     f"a {tier} rule concludes no disposition",
                     item=item,
-                    field="then.disposition",
+                    field="then.disposition" if disposition is not None else "then.timeframe",
                 )
             if tier == "caution" and not then.get("caution") and not then.get("finding"):
                 raise RuleBaseError(
@@ -516,7 +598,7 @@ def _load_rules(
                 timeframe=timeframe,
                 reason=str(then.get("reason") or "").strip(),
                 finding=then.get("finding"),
-                caution=(str(then["caution"]).strip() if then.get("caution") else None),
+                caution=(then["caution"].strip() if then.get("caution") else None),
                 routine=then.get("routine"),
                 shown_for=shown_for,
             )
@@ -598,6 +680,45 @@ def _check_rule_set(root: Path, rules: list[KRule]) -> None:
                         item=f"rule '{r.id}'",
                         field="when",
                     )
+
+
+# Control characters (but tab and newline), and those that reorder text on screen: text from a
+# rule base is shown in terminals, where ESC would drive the terminal.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]")
+
+
+# Where such a character can come from in a file YAML reads: an escape in a double-quoted
+# string, or the character itself (YAML refuses the other control characters as they are).
+_CONTROL_CODE = rb"(?:00(?:[01]|[789][0-9a-fA-F])|061[cC]|200[eEfF]|202[89a-eA-E]|206[6-9])"
+_MAY_HOLD_CONTROL = re.compile(
+    rb"\\[0abvfreNLP]|\\x(?:[01]|[789])[0-9a-fA-F]|\\u"
+    + _CONTROL_CODE
+    + rb"|\\U0000"
+    + _CONTROL_CODE
+    + rb"|\xc2[\x80-\x9f]|\xd8\x9c|\xe2\x80[\x8e\x8f\xa8-\xae]|\xe2\x81[\xa6-\xa9]"
+)
+
+
+def _check_plain_text(file: str, doc: Any) -> None:
+    """Every text in a rule file is plain text: no control characters."""
+    stack: list[tuple[Any, str]] = [(doc, "")]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, str):
+            found = _CONTROL.search(node)
+            if found:
+                raise RuleBaseError(
+                    file,
+                    f"control character {found.group()!r} in text: only plain text is shown",
+                    field=where or None,
+                )
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                path = f"{where}.{key}" if where else str(key)
+                stack.append((key, path))
+                stack.append((value, path))
+        elif isinstance(node, list):
+            stack.extend((value, f"{where}[{i}]") for i, value in enumerate(node))
 
 
 def _check_advice(rules: list[KRule], plans: Plans) -> None:

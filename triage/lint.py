@@ -20,7 +20,15 @@ from typing import Any
 from .cases import Case, CaseError, iter_cases, validate_case
 from .conditions import Condition
 from .errors import RuleBaseError
-from .knowledge import CORE_FILES, KRule, RuleBase, load_rulebase, parse_yaml
+from .knowledge import (
+    CORE_FILES,
+    KRule,
+    RuleBase,
+    load_rulebase,
+    parse_yaml,
+    read_rule_file,
+    rule_files,
+)
 from .questions import YESNO_VALUES
 from .service import Triage
 
@@ -182,12 +190,15 @@ def _dedupe(problems: list[Problem]) -> list[Problem]:
 
 def _raw_checks(root: Path) -> Iterator[Problem]:
     docs: dict[str, Any] = {}
-    for p in sorted(root.iterdir()):
-        if p.suffix in (".yaml", ".yml") and p.is_file():
-            try:
-                docs[p.name] = parse_yaml(p, p.read_bytes())
-            except (OSError, RuleBaseError):
-                continue  # the loader reports it
+    try:
+        paths = rule_files(root)
+    except RuleBaseError:
+        paths = []  # the loader reports it
+    for p in paths:
+        try:
+            docs[p.name] = parse_yaml(p, read_rule_file(p))
+        except RuleBaseError:
+            continue  # the loader reports it
     qfile = str(root / "questions.yaml")
     questions: dict[str, dict[str, Any]] | None = None
     if isinstance(docs.get("questions.yaml"), dict) and isinstance(
@@ -257,7 +268,7 @@ def _raw_checks(root: Path) -> Iterator[Problem]:
                 )
             elif sources is not None:
                 for sid in cited:
-                    if sid not in sources:
+                    if not isinstance(sid, str) or sid not in sources:
                         yield Problem(
                             "unknown-source",
                             file,
@@ -276,14 +287,15 @@ def _raw_condition(
     if not isinstance(cond, dict) or "question" not in cond:
         return
     qid = cond["question"]
-    if qid not in questions:
+    if not isinstance(qid, str) or qid not in questions:
         yield Problem(
             "unknown-question", file, f"unknown question {qid!r}", item, f"when[{j}].question"
         )
         return
     q = questions[qid]
     qtype = q.get("type")
-    allowed = YESNO_VALUES if qtype == "yesno" else tuple(q.get("values") or ())
+    values = q.get("values") if isinstance(q.get("values"), list) else []
+    allowed = YESNO_VALUES if qtype == "yesno" else tuple(values)
     for test in ("is", "in", "not_in", "any_of"):
         if test not in cond or qtype not in ("yesno", "choice", "multi"):
             continue
@@ -323,7 +335,8 @@ def _core_questions(file: str, questions: dict[str, dict[str, Any]]) -> Iterator
                 "type",
             )
         elif qtype in ("choice", "multi"):
-            values = tuple(q.get("values") or ())
+            raw = q.get("values")
+            values = tuple(v for v in raw if isinstance(v, str)) if isinstance(raw, list) else ()
             if set(values) != set(spec):
                 missing, extra = sorted(set(spec) - set(values)), sorted(set(values) - set(spec))
                 what = "; ".join(

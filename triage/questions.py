@@ -107,5 +107,8 @@ def _fmt(x: float | None) -> str:
 
 
 def _show(raw: Any) -> str:
-    text = repr(raw)
+    try:
+        text = repr(raw)
+    except ValueError:  # an integer of thousands of digits (from hexadecimal, say)
+        return "a number too long to show"
     return text if len(text) <= 40 else text[:37] + "..."

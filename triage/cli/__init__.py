@@ -12,9 +12,10 @@ from .explain import explain
 from .export import export
 from .rules import rules
 from .serve import serve
+from .writing import Group
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", prog_name="triage")
 def main() -> None:
     """Back and neck pain triage: red flags first, then what to do, and why."""

@@ -12,10 +12,11 @@ from typing import Any
 import click
 import yaml
 
-from ..audit import append_decision
+from ..audit import decision_record
 from ..cases import Case, iter_cases
 from ..engine import Evaluation, Screen
 from ..interview import Interview, command_of, screen_help, screen_title, shown, why
+from ..printable import printable
 from ..questions import Question
 from ..render import render_details, render_summary
 from ..result import build_result
@@ -32,6 +33,7 @@ from ..typed import (
 )
 from .audit import audit_log_option
 from .common import UsageFailure, check_region, load_triage, region_option, rules_option
+from .writing import EXIT_WRITE_FAILED, check_writable, open_audit_log, reason, write_whole
 
 EXIT_NO_RESULT = 1
 EXIT_INTERRUPTED = 130
@@ -109,7 +111,9 @@ def ask(
     'quit' leaves. Answers may be piped, one screen per line.
 
     Exit status: 0 a result was given; 1 no result (quit, end of input, or --no-input with
-    an answer missing); 2 bad usage, case file or rule base; 130 interrupted (Ctrl-C).
+    an answer missing); 2 bad usage, case file or rule base, or a --save or --audit-log path
+    that cannot be written (checked before the first question); 4 the result was given, but
+    writing --save or --audit-log failed; 130 interrupted (Ctrl-C).
     """
     triage = load_triage(rules_dir)
     check_region(triage, region)
@@ -117,24 +121,30 @@ def ask(
     ui = _Terminal(triage, color)
     interview = Interview(triage)
     name, note = "interview", None
+    loaded = ""
     if answers_file:
         case = _prefill(answers_file, case_id, triage)
         interview.answers.update(case.answers)
         name, note = case.id, case.note
         progress = interview.evaluate().progress
-        click.echo(
+        loaded = printable(
             f"Loaded {len(case.answers)} answer(s) from {answers_file}"
             + (f"; carrying on from step {progress.step}." if progress.left else ".")
         )
     if save_file:
         name = Path(save_file).stem
+        check_writable(save_file, "--save file")  # before the first question
+    log = open_audit_log(audit_log) if audit_log else None
     try:
+        if loaded:
+            click.echo(loaded)
         ev = _run(interview, ui, no_input)
     except (KeyboardInterrupt, click.exceptions.Abort):
         _stop(save_file, interview, name, note, "\nInterview stopped")
         sys.exit(EXIT_INTERRUPTED)
     except _EndOfInput:
-        _stop(save_file, interview, name, note, "\nInterview ended without a result (end of input)")
+        what = "standard input is closed" if sys.stdin is None else "end of input"
+        _stop(save_file, interview, name, note, f"\nInterview ended without a result ({what})")
         sys.exit(EXIT_NO_RESULT)
     except _Quit:
         _stop(save_file, interview, name, note, "Interview ended without a result")
@@ -142,6 +152,9 @@ def ask(
     except _Missing as exc:
         _stop(save_file, interview, name, note, f"error: {exc}")
         sys.exit(EXIT_NO_RESULT)
+    except OSError:  # the terminal or the reader went away: still keep what was typed
+        _attempt(lambda: _save(save_file, interview, name, note, None))
+        raise
     record = build_result(
         ev,
         triage.rulebase,
@@ -151,19 +164,50 @@ def ask(
         asked=interview.asked,
         region=region,
     )
-    # The person sees the result before anything that could still fail (writing files).
-    ui.result(record, explain=explain, pager=not no_pager)
-    _save(save_file, interview, name, note, record)
-    if audit_log:
-        append_decision(audit_log, record, command="ask")
+    # The person sees the result before anything that could still fail (writing files); then
+    # each write, whatever the others did: a failure is one line, and exit status 4.
+    try:
+        ui.result(record, explain=explain, pager=not no_pager)
+        shown_to = None
+    except OSError as exc:  # no one to show it to (stdout closed): still save and log it
+        shown_to = exc
+    failed = []
+    exc = _attempt(lambda: _save(save_file, interview, name, note, record))
+    if exc is not None:
+        failed.append(f"cannot save the answers to {save_file}: {reason(exc)}")
+    if log is not None:
+        exc = _attempt(lambda: log.append(decision_record(record, command="ask")))
+        log.close()
+        if exc:
+            failed.append(f"cannot write audit log {audit_log}: {reason(exc)}")
+    for line in failed:
+        click.echo(printable(f"error: {line}"), err=True)
+    if shown_to is not None:
+        raise shown_to
+    if failed:
+        sys.exit(EXIT_WRITE_FAILED)
+
+
+def _attempt(write: Any) -> OSError | None:
+    """Run ``write``; the ``OSError`` it raised, if any."""
+    try:
+        write()
+    except OSError as exc:
+        return exc
+    return None
 
 
 def _stop(
     save_file: str | None, interview: Interview, name: str, note: str | None, why: str
 ) -> None:
     """Leave without a result, saving the answers given so far first: nothing typed is lost."""
-    _save(save_file, interview, name, note, None)
-    saved = f"; answers so far saved to {save_file}" if save_file else ""
+    exc = _attempt(lambda: _save(save_file, interview, name, note, None))
+    saved = printable(f"; answers so far saved to {save_file}") if save_file else ""
+    if exc is not None:
+        click.echo(f"{why}.", err=True)
+        message = f"error: cannot save the answers so far to {save_file}: {reason(exc)}"
+        click.echo(printable(message), err=True)
+        sys.exit(EXIT_WRITE_FAILED)
     click.echo(f"{why}{saved}.", err=True)
 
 
@@ -215,6 +259,8 @@ class _Terminal:
 
     def read(self) -> str:
         """One line typed after the prompt; Ctrl-D or the end of piped input ends it."""
+        if sys.stdin is None:  # closed (`<&-`): no answer can come
+            raise _EndOfInput
         try:
             text = input("> ") if sys.stdin.isatty() else _piped("> ")
         except EOFError:
@@ -425,7 +471,7 @@ def _save(
         text = response_json(
             interview.triage.rulebase, interview.answers, case_id=name, status=status
         )
-        Path(path).write_text(text, encoding="utf-8")
+        write_whole(path, text.encode("utf-8"))
         return
     doc: dict[str, Any] = {"id": name}
     if note:
@@ -439,6 +485,4 @@ def _save(
             expect["timeframe"] = record["timeframe"]
         expect["fired"] = record["fired"]
         doc["expect"] = expect
-    Path(path).write_text(
-        yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8"
-    )
+    write_whole(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode("utf-8"))

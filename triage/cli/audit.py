@@ -9,6 +9,7 @@ import click
 
 from ..audit import ENV_VAR, parse_when, read_log, replay, select, summarise
 from ..errors import TriageError
+from ..printable import printable
 from .common import UsageFailure, load_triage, rules_option
 
 #: For ``ask`` and ``batch``: where to append one audit record per decision.
@@ -66,7 +67,8 @@ def audit(
 ) -> None:
     """Summarise the audit log FILE: counts per disposition and per rule, with filters.
 
-    A broken line (such as the partial last line of a killed writer) is skipped with a warning.
+    A broken line (such as the partial last line of a killed writer), or a line that is not a
+    decision record (a field of the wrong shape), is skipped with a warning.
 
     Exit status: 0 done; 1 (with --replay --exit-code) some decision would differ;
     2 bad usage or rule base.
@@ -78,29 +80,32 @@ def audit(
         raise UsageFailure(str(exc)) from None
 
     def warn(message: str) -> None:
-        click.echo(f"warning: {message}", err=True)
+        click.echo(printable(f"warning: {message}"), err=True)
 
-    entries = list(select(read_log(log_file, warn), rule, disposition, lo, hi))
+    try:
+        entries = list(select(read_log(log_file, warn), rule, disposition, lo, hi))
+    except OSError as exc:
+        raise UsageFailure(f"cannot read {log_file}: {exc.strerror or exc}") from None
     if do_replay:
         report = replay(entries, load_triage(rules_dir))
         if fmt == "json":
             click.echo(json.dumps(report, ensure_ascii=False, indent=2))
         else:
             rb = report["rulebase"]
-            click.echo(
+            say(
                 f"replayed {report['records']} record(s) under "
                 f"{rb['name']} {rb['version']} ({rb['sha256'][:12]})"
             )
             for c in report["changed"]:
                 b, a = c["before"], c["after"]
-                click.echo(f"line {c['line']}: {c['time']}: {c['id']}: {_o(b)} -> {_o(a)}")
+                say(f"line {c['line']}: {c['time']}: {c['id']}: {_o(b)} -> {_o(a)}")
                 if c["now_fires"]:
-                    click.echo(f"    now fires: {', '.join(c['now_fires'])}")
+                    say(f"    now fires: {', '.join(c['now_fires'])}")
                 if c["no_longer_fires"]:
-                    click.echo(f"    no longer fires: {', '.join(c['no_longer_fires'])}")
+                    say(f"    no longer fires: {', '.join(c['no_longer_fires'])}")
             for f in report["failed"]:
-                click.echo(f"line {f['line']}: {f['id']}: cannot replay: {f['error']}")
-            click.echo(f"{len(report['changed'])} decision(s) would now differ")
+                say(f"line {f['line']}: {f['id']}: cannot replay: {f['error']}")
+            say(f"{len(report['changed'])} decision(s) would now differ")
         if exit_code and report["changed"]:
             sys.exit(1)
         return
@@ -108,21 +113,24 @@ def audit(
     if fmt == "json":
         click.echo(json.dumps(s, ensure_ascii=False, indent=2))
         return
-    click.echo(
-        f"{s['records']} record(s)" + (f" from {s['first']} to {s['last']}" if s["first"] else "")
-    )
+    say(f"{s['records']} record(s)" + (f" from {s['first']} to {s['last']}" if s["first"] else ""))
     if s["dispositions"]:
-        click.echo("per disposition:")
+        say("per disposition:")
         for k, n in s["dispositions"].items():
-            click.echo(f"  {k:<28} {n:>7}")
+            say(f"  {k:<28} {n:>7}")
     if s["rules"]:
-        click.echo("per rule (records in which it fired):")
+        say("per rule (records in which it fired):")
         for k, n in s["rules"].items():
-            click.echo(f"  {k:<36} {n:>7}")
+            say(f"  {k:<36} {n:>7}")
     if len(s["rulebases"]) > 1:
-        click.echo("rule bases:")
+        say("rule bases:")
         for k, n in s["rulebases"].items():
-            click.echo(f"  {k:<36} {n:>7}")
+            say(f"  {k:<36} {n:>7}")
+
+
+def say(line: str) -> None:
+    """A line of the text report: what the log holds came from anywhere, so it is escaped."""
+    click.echo(printable(line))
 
 
 def _o(o: dict) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import TriageError
+from ..printable import printable
 from ..service import Triage
 
 rules_option = click.option(
@@ -28,9 +29,13 @@ region_option = click.option(
 
 
 class UsageFailure(click.ClickException):
-    """A failure with exit status 2: bad usage or a broken rule base."""
+    """A failure with exit status 2: bad usage or a broken rule base. The message is one line,
+    its control characters escaped (it names files and values from anywhere)."""
 
     exit_code = 2
+
+    def __init__(self, message: str):
+        super().__init__(printable(message))
 
 
 def load_triage(rules_dir: str | None) -> Triage:

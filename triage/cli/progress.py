@@ -16,7 +16,8 @@ from typing import TypeVar
 
 import click
 
-from ..cases import JsonLine, JsonLines, RawCase, units
+from ..cases import CaseError, JsonLine, JsonLines, RawCase, units
+from ..printable import printable
 
 T = TypeVar("T")
 WIDTH = 24  # bar cells
@@ -26,19 +27,23 @@ EVERY = 0.2  # seconds between redraws
 class Progress:
     """``watch`` the input, ``tick`` as records are written, ``echo`` messages, then ``done``."""
 
-    def __init__(self, enabled: bool, files: list[str]):
+    def __init__(self, enabled: bool, files: list[str | CaseError]):
         self.enabled = enabled
         self.count = 0
         self.start = self.last = time.monotonic()
-        known = enabled and files and all(p != "-" and os.path.isfile(p) for p in files)
-        self.sizes = [os.path.getsize(p) for p in files] if known else []
+        known = enabled and files and all(_sized(p) for p in files)
+        self.sizes = (
+            [os.path.getsize(p) if isinstance(p, str) else 0 for p in files] if known else []
+        )
         self.total = sum(self.sizes)
         # (input units, bytes read up to its end) for each item read but not yet written
         self.marks: deque[tuple[int, int]] = deque()
         self.written = 0  # units written of the item at the head of ``marks``
         self.position = 0  # bytes read up to the last item written
 
-    def watch(self, files: list[str], read: Callable[[str], Iterable[T]]) -> Iterator[T]:
+    def watch(
+        self, files: list[str | CaseError], read: Callable[[str | CaseError], Iterable[T]]
+    ) -> Iterator[T]:
         """The items ``read`` gives for each file, noting how far into the input each ends."""
         if not self.total:
             for path in files:
@@ -47,7 +52,7 @@ class Progress:
         done = 0  # bytes in the files before this one
         for path, size in zip(files, self.sizes, strict=True):
             offset = 0
-            lines = path.lower().endswith(".jsonl")
+            lines = isinstance(path, str) and path.lower().endswith(".jsonl")
             for item in read(path):
                 if isinstance(item, JsonLines):
                     offset += sum(map(_bytes, item.lines))
@@ -86,16 +91,21 @@ class Progress:
         )
 
     def echo(self, message: str) -> None:
-        """A message line, clearing the progress line first."""
+        """A message line (its control characters escaped), clearing the progress line first."""
         if self.enabled:
             click.echo("\r\x1b[K", err=True, nl=False)
-        click.echo(message, err=True)
+        click.echo(printable(message), err=True)
 
     def done(self) -> None:
         """The last line: how many cases, in how long."""
         if self.enabled and self.count:
             elapsed = time.monotonic() - self.start
             click.echo(f"\r\x1b[K{self.count:,} case(s) evaluated in {elapsed:.1f} s", err=True)
+
+
+def _sized(path: str | CaseError) -> bool:
+    """Whether an input's size is known: a regular file (an error in place of one has none)."""
+    return not isinstance(path, str) or (path != "-" and os.path.isfile(path))
 
 
 def _bytes(line: str | bytes) -> int:

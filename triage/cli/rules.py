@@ -14,6 +14,7 @@ from ..knowledge import KRule, RuleBase
 from ..lint import coverage as corpus_coverage
 from ..lint import diff as corpus_diff
 from ..lint import lint, render_dot, render_mermaid
+from ..printable import printable
 from .common import UsageFailure, load_triage, rules_option
 
 format_option = click.option(
@@ -142,7 +143,7 @@ def check(fmt: str, rules_dir: str | None) -> None:
         )
     else:
         for p in report.problems:
-            click.echo(p.line())
+            click.echo(printable(p.line()))
         for n in report.notes:
             click.echo(f"note: {n}", err=True)
         rb = report.rulebase
@@ -224,7 +225,7 @@ def diff(
         where = f"{e['source']}: case '{e['id']}'" + (
             f": {e['error']['field']}" if e["error"]["field"] else ""
         )
-        click.echo(f"error: {where}: {e['error']['message']}", err=True)
+        click.echo(printable(f"error: {where}: {e['error']['message']}"), err=True)
     if fmt == "json":
         click.echo(json.dumps(d, ensure_ascii=False, indent=2))
     else:
@@ -245,11 +246,13 @@ def diff(
             before = _outcome(b)
             if a is None:
                 click.echo(
-                    f"{c['source']}: {c['id']}: {before} -> "
-                    f"invalid under the other rule base: {c['error']}"
+                    printable(
+                        f"{c['source']}: {c['id']}: {before} -> "
+                        f"invalid under the other rule base: {c['error']}"
+                    )
                 )
                 continue
-            click.echo(f"{c['source']}: {c['id']}: {before} -> {_outcome(a)}")
+            click.echo(printable(f"{c['source']}: {c['id']}: {before} -> {_outcome(a)}"))
             click.echo(
                 f"    decided by: {', '.join(b['decided_by'])} -> {', '.join(a['decided_by'])}"
             )

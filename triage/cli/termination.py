@@ -52,6 +52,8 @@ class Termination:
         while True:
             self._reading = True
             try:
+                if self.signum:  # it came between two reads: stop before waiting on the next
+                    raise Terminated
                 item = next(source, _END)
             finally:
                 self._reading = False
