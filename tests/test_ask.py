@@ -289,3 +289,13 @@ def test_advice_fits_the_outcome():
     doctor = ask([*FIRST, "3", "35", "9", "1", "ache", "none"]).output
     assert "crack" not in doctor.split("What to do")[1]
     assert "2 weeks of self-care" not in doctor
+
+
+def test_save_as_json_writes_json_that_batch_reproduces(tmp_path):
+    saved = tmp_path / "me.json"
+    result = ask(["1"], "--save", str(saved))
+    assert result.exit_code == 0, result.output
+    doc = json.loads(saved.read_text())
+    assert doc["expect"]["disposition"] == "emergency"
+    check = CliRunner().invoke(main, ["batch", "--check", "--format", "csv", str(saved)])
+    assert check.exit_code == 0, check.output

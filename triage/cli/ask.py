@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -461,7 +462,8 @@ def _save(
     note: str | None,
     record: dict[str, Any] | None,
 ) -> None:
-    """Write the answers as a case file; with a result, its expectation too."""
+    """Write the answers as a case file (YAML, JSON for a ``.json`` name, or a FHIR
+    QuestionnaireResponse for ``.fhir.json``); with a result, its expectation too."""
     if not path:
         return
     if path.lower().endswith(".fhir.json"):  # a FHIR QuestionnaireResponse (docs/fhir.md)
@@ -485,4 +487,8 @@ def _save(
             expect["timeframe"] = record["timeframe"]
         expect["fired"] = record["fired"]
         doc["expect"] = expect
-    write_whole(path, yaml.safe_dump(doc, sort_keys=False, allow_unicode=True).encode("utf-8"))
+    if path.lower().endswith(".json"):  # batch reads a .json file as JSON
+        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+    else:
+        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+    write_whole(path, text.encode("utf-8"))
