@@ -57,7 +57,7 @@ def ask_transcript() -> str:
         ["-m", "triage", "ask"],
         cwd=str(ROOT),
         encoding="utf-8",
-        timeout=30,
+        timeout=120,  # a cap on waiting for each state on a busy machine, never a sleep
         # PAGER=cat: the advice would go through a pager on a short terminal
         env={**os.environ, "NO_COLOR": "1", "PAGER": "cat", "TRIAGE_REGION": "uk"},
         dimensions=(60, 92),

@@ -25,7 +25,7 @@ def spawn(*args, env=None, rows=40, cols=120):
         ["-m", "triage", "ask", *args],
         cwd=str(ROOT),
         encoding="utf-8",
-        timeout=30,
+        timeout=120,  # a cap on waiting for each state on a busy machine, never a sleep
         env={**base, "TERM": "xterm", **(env or {})},
         dimensions=(rows, cols),
     )
