@@ -1,8 +1,10 @@
 """The lean engine path against experta's own: same firings, same order, same conclusions.
 
-``LeanReteMatcher``, ``start()`` and the skipped redundant Verdict facts are speed work; these
-tests pin them to what stock experta (``ReteMatcher``, ``reset()`` + ``declare()``, a Verdict
-for every conclusion) does with the same rules.
+The compiled alpha network (alpha.py), ``LeanReteMatcher``, the lean fact list, ``start()``
+and the skipped redundant Verdict facts are speed work; these tests pin them to what stock
+experta does with the same rules: their answer conditions as field tests on one ``Answers``
+fact, ``ReteMatcher``, ``reset()`` + ``declare()`` of facts built by ``Fact()``, experta's
+own run loop, and a Verdict for every conclusion.
 """
 
 from __future__ import annotations
@@ -16,8 +18,8 @@ from hypothesis import strategies as st
 from test_invariants import answers
 from test_invariants import full as full_answers
 
-from triage.engine import TriageEngine, _Engine
-from triage.facts import Verdict
+from triage.engine import TriageEngine, _Engine, compile_rulebase
+from triage.facts import Answers, Holds, Verdict
 from triage.matcher import LeanReteMatcher
 from triage.service import Triage
 from triage.strategy import SalienceStrategy
@@ -25,24 +27,45 @@ from triage.strategy import SalienceStrategy
 LEAN = Triage.load().engine
 
 
-def _stock(compiled: KnowledgeEngine) -> KnowledgeEngine:
-    """The same compiled rules on experta's stock matcher, reset and declarations."""
+def _stock(compiled: type[_Engine]) -> KnowledgeEngine:
+    """The same compiled rules on experta's stock matcher, reset, declarations and run."""
 
     def start(self: Any, *facts: Fact) -> None:
         KnowledgeEngine.reset(self)
         self.declare(*facts)
 
+    def add_fact(self: Any, cls: type[Fact], **values: Any) -> None:
+        self.declare(cls(**values))
+
     def conclude(self: Any, info: Any) -> None:
         self.verdicts.append(info)
-        self.declare(Verdict(rule=info.rule, rank=info.outcome.rank, via=info.via or ""))
+        self.add_fact(Verdict, rule=info.rule, rank=info.outcome.rank, via=info.via or "")
 
-    attrs = {"__matcher__": ReteMatcher, "start": start, "conclude": conclude}
-    return type("StockEngine", (type(compiled),), attrs)()
+    attrs = {
+        "__matcher__": ReteMatcher,
+        "start": start,
+        "add_fact": add_fact,
+        "conclude": conclude,
+        "run": KnowledgeEngine.run,
+    }
+    return type("StockEngine", (compiled,), attrs)()
 
 
-STOCK = TriageEngine(LEAN.rulebase)
-STOCK._full = _stock(STOCK._full)
-STOCK._conclude = _stock(STOCK._conclude)
+def _engine(full: KnowledgeEngine, conclude: KnowledgeEngine) -> TriageEngine:
+    engine = TriageEngine(LEAN.rulebase)
+    engine._full, engine._conclude = full, conclude
+    return engine
+
+
+RB = LEAN.rulebase
+STOCK = _engine(
+    _stock(compile_rulebase(RB, alpha=False)),
+    _stock(compile_rulebase(RB, with_needs=False, alpha=False)),
+)
+# The lean matcher on the field tests, without the compiled alpha network.
+FIELDS = _engine(
+    compile_rulebase(RB, alpha=False)(), compile_rulebase(RB, with_needs=False, alpha=False)()
+)
 
 
 def _summary(ev: Any) -> tuple[Any, ...]:
@@ -55,19 +78,52 @@ def _summary(ev: Any) -> tuple[Any, ...]:
     )
 
 
-def test_the_engine_runs_on_the_lean_matcher():
+def _facts(engine: TriageEngine, ans: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+    """The facts the last evaluation left, in declaration order, without the case's own."""
+    engine.evaluate(ans)
+    ke = engine._full if len(ans) < len(engine._order) else engine._conclude
+    return [
+        (type(f).__name__, f.as_dict())
+        for f in ke.facts.values()
+        if not isinstance(f, Answers | Holds)
+    ]
+
+
+def test_the_engine_runs_on_the_lean_matcher_and_the_alpha_network():
     assert isinstance(LEAN._full.matcher, LeanReteMatcher)
-    assert type(STOCK._full.matcher) is ReteMatcher
+    assert LEAN._full.alpha is not None and LEAN._conclude.alpha is not None
+    assert type(STOCK._full.matcher) is ReteMatcher and STOCK._full.alpha is None
+    assert isinstance(FIELDS._full.matcher, LeanReteMatcher) and FIELDS._full.alpha is None
 
 
 @given(answers)
 def test_partial_answers_conclude_as_on_stock_experta(ans):
-    assert _summary(LEAN.evaluate(ans)) == _summary(STOCK.evaluate(ans))
+    expected = _summary(STOCK.evaluate(ans))
+    assert _summary(LEAN.evaluate(ans)) == expected
+    assert _summary(FIELDS.evaluate(ans)) == expected
 
 
 @given(full_answers)
 def test_full_answers_conclude_as_on_stock_experta(ans):
-    assert _summary(LEAN.evaluate(ans)) == _summary(STOCK.evaluate(ans))
+    expected = _summary(STOCK.evaluate(ans))
+    assert _summary(LEAN.evaluate(ans)) == expected
+    assert _summary(FIELDS.evaluate(ans)) == expected
+
+
+@given(answers)
+def test_the_same_facts_are_derived_as_on_stock_experta(ans):
+    # Stock declares a Verdict for every conclusion; the lean engine only when it is more
+    # urgent than any before (engine.conclude): every other derived fact is the same, in
+    # the same order.
+    def derived(engine: TriageEngine) -> list[tuple[str, dict[str, Any]]]:
+        return [f for f in _facts(engine, ans) if f[0] != "Verdict"]
+
+    assert derived(LEAN) == derived(STOCK)
+    lean_verdicts = [f[1] for f in _facts(LEAN, ans) if f[0] == "Verdict"]
+    stock_verdicts = [f[1] for f in _facts(STOCK, ans) if f[0] == "Verdict"]
+    assert all(v in stock_verdicts for v in lean_verdicts)
+    top = max((v["rank"] for v in stock_verdicts), default=None)
+    assert max((v["rank"] for v in lean_verdicts), default=None) == top
 
 
 def test_repeated_evaluations_leave_no_state_behind(triage):

@@ -26,18 +26,15 @@ from typing import Any
 
 from experta import AS, NOT, Fact, KnowledgeEngine, P, Rule
 from experta.agenda import Agenda
-from experta.factlist import FactList
-from experta.utils import freeze
 
+from .alpha import DEFINITE, POSSIBLE, UNKNOWN, AlphaNetwork, Test
 from .conditions import Condition
-from .facts import Answers, Finding, Need, Trigger, Verdict
+from .facts import Answers, FactList, Finding, Need, Trigger, Verdict, new_fact
 from .knowledge import KRule, Outcome, RuleBase
 from .matcher import LeanReteMatcher
 from .questions import Group, Question
 from .relevance import reaches
 from .strategy import SalienceStrategy
-
-_IMMUTABLE = frozenset({str, int, float, bool})
 
 
 @dataclass(frozen=True)
@@ -201,22 +198,11 @@ class TriageEngine:
 
     def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
         """Run the rules over validated answers (unknown ids must already be rejected)."""
-        case = Answers()
-        # Most answers are strings, numbers or None, already immutable: only the rest go
-        # through experta's freeze(), which Fact.__setitem__ would call on every value.
-        dict.update(
-            case,
-            {
-                q.id: v if v is None or type(v) in _IMMUTABLE else freeze(v)
-                for q in self._order
-                for v in (answers.get(q.id),)
-            },
-        )
         ke = self._full if len(answers) < len(self._order) else self._conclude
         ke.answers = answers
         ke.firings = []
         ke.verdicts = []
-        ke.start(case)
+        ke.start(*ke.case_facts(answers))
         ke.run()
         needs: dict[str, list[str]] = {}
         need_rank: dict[str, int] = {}
@@ -247,10 +233,41 @@ class _Engine(KnowledgeEngine):
     __matcher__ = LeanReteMatcher
     __strategy__ = SalienceStrategy
 
+    alpha: AlphaNetwork | None  # None: answer tests are experta patterns on Answers
+    questions: tuple[str, ...]
     answers: Mapping[str, Any]
     firings: list[Firing]
     verdicts: list[VerdictInfo]
     top_rank: int | None
+
+    def case_facts(self, answers: Mapping[str, Any]) -> list[Fact]:
+        """The facts a case starts from: what the alpha network says holds, or the answers."""
+        if self.alpha is not None:
+            return self.alpha.facts(answers)
+        return [Answers(**{q: answers.get(q) for q in self.questions})]
+
+    def add_fact(self, cls: type[Fact], **values: Any) -> None:
+        """Declare a fact a rule concludes (while running: the run loop updates the agenda)."""
+        self.facts.declare(new_fact(cls, **values))
+
+    def run(self, steps: float = float("inf")) -> None:
+        """experta's run loop, without the log line it formats for every firing (the
+        ``fired`` list and the audit trail record each firing instead)."""
+        self.running = True
+        # The strategy's own update, without experta's check of whether to log activations.
+        agenda, changes, update = self.agenda, self.get_activations, self.strategy._update_agenda
+        while steps > 0 and self.running:
+            added, removed = changes()
+            update(agenda, added, removed)
+            activation = agenda.get_next()
+            if activation is None:
+                break
+            steps -= 1
+            context = activation.context
+            # Every right-hand side here takes **kwargs, so experta's Rule.__call__ would pass
+            # the bindings through unfiltered: call the function itself.
+            activation.rule._wrapped(self, **{k: v for k, v in context.items() if k[:2] != "__"})
+        self.running = False
 
     def get_deffacts(self) -> list[Any]:
         """experta finds DefFacts by scanning every class member on each reset(); do it once."""
@@ -269,12 +286,13 @@ class _Engine(KnowledgeEngine):
         self.facts = FactList()
         self.top_rank = None
         self.matcher.reset()
+        declare = self.facts.declare
         for fact in chain.from_iterable(deffacts() for deffacts in self.get_deffacts()):
-            self.facts.declare(fact)
+            declare(fact)
         for fact in facts:
-            self.facts.declare(fact)
+            declare(fact)
         added, removed = self.get_activations()
-        self.strategy.update_agenda(self.agenda, added, removed)
+        self.strategy._update_agenda(self.agenda, added, removed)
         self.running = False
 
     def conclude(self, info: VerdictInfo) -> None:
@@ -287,26 +305,43 @@ class _Engine(KnowledgeEngine):
         rank = info.outcome.rank
         if self.top_rank is None or rank > self.top_rank:
             self.top_rank = rank
-            self.declare(Verdict(rule=info.rule, rank=rank, via=info.via or ""))
+            self.add_fact(Verdict, rule=info.rule, rank=rank, via=info.via or "")
 
 
-def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[_Engine]:
+def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) -> type[_Engine]:
     """Build the experta engine class for a rule base (do this once per process).
 
-    The answers are one ``Answers`` fact with a slot per question (``None`` when unanswered),
-    as a CLIPS template would hold them: a rule's answer conditions are field tests on that
-    one fact, so the network needs no joins between answers.
+    With ``alpha`` (the default), each compiled rule's answer conditions are one ``Holds``
+    pattern, whose facts the compiled alpha network declares (alpha.py). Without it they
+    are experta field tests on one ``Answers`` fact with a slot per question (``None`` when
+    unanswered), as a CLIPS template would hold them: the reference the compiled network is
+    tested against. Either way the network needs no joins between answers.
     """
     softened = rb.softened_tiers
-    # Equal conditions get the very same test function, so experta's alpha network shares one
-    # node for them (it tells predicate tests apart by the function's identity).
-    definite, possible = cache(_definite_test), cache(_possible_test)
-    attrs: dict[str, Any] = {}
+    network = AlphaNetwork(f"{rb.name} {rb.version}") if alpha else None
+    # Equal tests get the very same function, so experta's alpha network shares one node for
+    # them (it tells predicate tests apart by the function's identity).
+    interpret = cache(lambda t: t.interpret)
+
+    def answers(tests: list[Test], label: str) -> list[Any]:
+        if not tests:
+            return []
+        if network is not None:
+            return [network.key(tests, label)()]
+        fields: dict[str, Any] = {}
+        for t in tests:
+            p = P(interpret(t))
+            fields[t.question] = fields[t.question] & p if t.question in fields else p
+        return [Answers(**fields)]
+
+    attrs: dict[str, Any] = {"alpha": network, "questions": tuple(rb.questions)}
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
-        tests = {c.question: definite(c, r.tier in softened) for c in _answer_conditions(r)}
-        lhs = ([Answers(**_fields(tests))] if tests else []) + _fact_patterns(r)
-        attrs[f"rule_{r.order:03d}"] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
+        accepts_unsure = r.tier in softened
+        tests = [Test(c.question, DEFINITE, c, accepts_unsure) for c in _answer_conditions(r)]
+        name = f"rule_{r.order:03d}"
+        lhs = answers(tests, name) + _fact_patterns(r)
+        attrs[name] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
         salience -= 1
     # Need rules fire after every conclusion is in, most urgent rule first: one per rule,
     # question and reach (see relevance.py).
@@ -314,26 +349,24 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True) -> type[_Engine]:
     reach = reaches(rb) if with_needs else {}
     for r in rb.rules:
         for way in reach.get(r.id, ()):
-            for c in _answer_conditions(r):
-                tests = {
-                    o.question: possible(o, way.unsure) for o in _answer_conditions(r) if o is not c
-                }
-                tests[c.question] = _is_unknown
+            conditions = _answer_conditions(r)
+            for c in conditions:
+                tests = [
+                    Test(o.question, POSSIBLE, o, way.unsure) for o in conditions if o is not c
+                ]
+                tests.append(Test(c.question, UNKNOWN))
                 gate = gates(way.block_gate if c.test == "not_in" else way.gate)
                 name = f"need_{r.order:03d}_{c.question}" + ("_unsure" if way.unsure else "")
-                attrs[name] = Rule(
-                    Answers(**_fields(tests)), *_fact_patterns(r), gate, salience=salience
-                )(_need_rhs(r, c.question, rb.questions[c.question].order, way.rank))
+                lhs = answers(tests, name) + _fact_patterns(r)
+                attrs[name] = Rule(*lhs, gate, salience=salience)(
+                    _need_rhs(r, c.question, rb.questions[c.question].order, way.rank)
+                )
                 salience -= 1
     return type("CompiledTriageEngine", (_Engine,), attrs)
 
 
 def _answer_conditions(r: KRule) -> list[Condition]:
     return [c for c in r.conditions if c.kind == "answer" and c.question]
-
-
-def _fields(tests: dict[str | None, Callable[[Any], bool]]) -> dict[str, Any]:
-    return {q: P(test) for q, test in tests.items() if q}
 
 
 def _fact_patterns(r: KRule) -> list[Any]:
@@ -351,23 +384,6 @@ def _fact_patterns(r: KRule) -> list[Any]:
     return out
 
 
-def _definite_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
-    """The test for an answer condition that must hold now (an unanswered yes/no reads as no)."""
-    if accepts_unsure and c.test in ("is", "in") and "yes" in c.values:
-        return lambda v: v == "unsure" or c.holds(v)
-    return c.holds
-
-
-def _possible_test(c: Condition, accepts_unsure: bool) -> Callable[[Any], bool]:
-    """The test for a condition that holds now or could once its question is answered."""
-    definite = _definite_test(c, accepts_unsure)
-    return lambda v: v is None or definite(v)
-
-
-def _is_unknown(value: Any) -> bool:
-    return value is None
-
-
 def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None]:
     """The right-hand side of a trigger or resolution rule: record, then conclude."""
     accepts_unsure = r.tier in softened
@@ -376,11 +392,21 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
         for c in r.conditions
         if c.kind == "answer" and c.test in ("is", "in") and "unsure" not in c.values
     ]
+    unsure_conditions = tuple(yes_conditions) if accepts_unsure else ()
+    questions = r.questions
+    outcome = rb.outcome(r.disposition, r.timeframe) if r.disposition is not None else None
+    static: dict[str, Any] = {}  # what every firing concludes, whatever the answers
+    if r.finding:
+        static["finding"] = r.finding
+    if r.caution:
+        static["caution"] = r.caution
+    if r.routine:
+        static["routine"] = r.routine
 
     def fire(engine: _Engine, trigger: Any = None, **_: Any) -> None:
         answers = engine.answers
         if trigger is not None:  # a resolution rule softening a trigger
-            outcome = rb.outcome(r.disposition, r.timeframe)
+            assert outcome is not None
             unsure = tuple(trigger["unsure"])
             engine.conclude(VerdictInfo(trigger["rule"], outcome, via=r.id, unsure=unsure))
             engine.firings.append(
@@ -393,22 +419,16 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
                 )
             )
             return
-        matched = {q: answers.get(q) for q in r.questions}
-        unsure = tuple(q for q in yes_conditions if accepts_unsure and answers.get(q) == "unsure")
-        concluded: dict[str, Any] = {}
+        matched = {q: answers.get(q) for q in questions}
+        unsure = tuple(q for q in unsure_conditions if matched.get(q) == "unsure")
+        concluded = dict(static)
         if r.finding:
-            engine.declare(Finding(name=r.finding, rule=r.id))
-            concluded["finding"] = r.finding
-        if r.caution:
-            concluded["caution"] = r.caution
-        if r.routine:
-            concluded["routine"] = r.routine
-        if r.disposition is not None:
+            engine.add_fact(Finding, name=r.finding, rule=r.id)
+        if outcome is not None:
             if unsure:
-                engine.declare(Trigger(rule=r.id, tier=r.tier, unsure=unsure))
+                engine.add_fact(Trigger, rule=r.id, tier=r.tier, unsure=unsure)
                 concluded["trigger"] = f"{r.tier} (unsure: {', '.join(unsure)})"
             else:
-                outcome = rb.outcome(r.disposition, r.timeframe)
                 engine.conclude(VerdictInfo(r.id, outcome))
                 concluded.update(_concluded(outcome))
         engine.firings.append(Firing(r, matched, unsure, concluded))
@@ -429,7 +449,7 @@ def _gate(rank: int) -> Any:
 
 def _need_rhs(r: KRule, question: str, order: int, rank: int) -> Callable[..., None]:
     def need(engine: _Engine, **_: Any) -> None:
-        engine.declare(Need(q=question, rule=r.id, order=order, rank=rank))
+        engine.add_fact(Need, q=question, rule=r.id, order=order, rank=rank)
 
     need.__name__ = f"need:{r.id}:{question}"
     return need

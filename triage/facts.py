@@ -1,12 +1,22 @@
-"""The fact types the compiled rules reason over."""
+"""The fact types the compiled rules reason over, and a lean way to build and declare them."""
 
 from __future__ import annotations
 
+from typing import Any, TypeVar
+
 from experta import Fact
+from experta.factlist import FactList as _StockFactList
+
+F = TypeVar("F", bound=Fact)
 
 
 class Answers(Fact):
     """The case: one slot per question id, holding its answer or ``None`` when unanswered."""
+
+
+class Holds(Fact):
+    """The answer conditions of one compiled rule hold; each conjunction has its own subclass
+    (see alpha.py), so the network routes the fact by its type alone."""
 
 
 class Finding(Fact):
@@ -23,3 +33,47 @@ class Verdict(Fact):
 
 class Need(Fact):
     """A rule that could still change the outcome needs the answer to question ``q``."""
+
+
+def new_fact(cls: type[F], **values: Any) -> F:
+    """A fact of a field-less class, built without ``Fact.__init__``.
+
+    ``Fact.__init__`` passes every value through experta's ``freeze()``, which leaves an
+    already hashable value as it is; the engine only ever builds these facts from strings,
+    numbers and tuples of strings, so the values go in directly.
+    """
+    fact = dict.__new__(cls)
+    dict.update(fact, values)
+    return fact
+
+
+class FactList(_StockFactList):
+    """experta's fact list, declaring the engine's own facts without what they never need.
+
+    Stock ``declare`` validates the fact's fields (these classes declare none), builds its
+    identity as a frozenset of the class and every item, and formats a log line. Here the
+    identity is a pair of the class and the items, and the fact's hash is stored at once
+    (experta computes the same value on first use, through a caught ``AttributeError``).
+    Duplicates are still declared only once, as experta does. It holds only facts the
+    engine builds: field-less classes, no ``__bind__`` or other special keys.
+    """
+
+    @staticmethod
+    def _get_fact_id(fact: Fact) -> Any:
+        items = dict.items(fact)
+        return type(fact), frozenset(i for i in items if not Fact.is_special(i[0]))
+
+    def declare(self, fact: Fact) -> Fact | None:
+        items = frozenset(dict.items(fact))
+        fact_id = (type(fact), items)
+        counter = self.reference_counter
+        if fact_id in counter and not self.duplication:
+            return None
+        idx = self.last_index
+        dict.__setitem__(fact, "__factid__", idx)
+        fact._hash = hash(items | {("__factid__", idx)})
+        self[idx] = fact
+        self.last_index = idx + 1
+        self.added.append(fact)
+        counter[fact_id] += 1
+        return fact

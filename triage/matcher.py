@@ -24,11 +24,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from experta.activation import Activation
 from experta.fact import Fact
 from experta.matchers.rete import ReteMatcher
 from experta.matchers.rete import nodes as rete
 from experta.matchers.rete.abstract import Node
-from experta.matchers.rete.check import FeatureCheck, TypeCheck
+from experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck
 from experta.matchers.rete.mixins import ChildNode, NoMemory
 from experta.matchers.rete.token import Token
 
@@ -49,27 +50,30 @@ class _Token(Token):
 class _Bus(rete.BusNode):
     """The root: sends each working-memory change, as a lean token, to the nodes for its type.
 
-    Its children are type tests (``type(fact) == T``), so a fact goes straight to the ones
-    for its own type; any other kind of child still gets every fact.
+    Its children are type tests (``type(fact) == T``), so a fact goes straight past the one
+    for its own type to the nodes after it; any other kind of child still gets every fact.
     """
 
     by_type: dict[type, list[ChildNode]]
 
     def route(self) -> None:
-        """Group the children by the fact type they test, keeping their order."""
-        by_type: dict[type | None, list[ChildNode]] = {}
+        """Route each fact type straight to what follows its type tests, keeping the order.
+
+        A type test passes every fact of its type and nothing else, and the root sends a
+        fact only to the tests for its own type, so the tests themselves can be skipped.
+        """
+        routes: dict[type, list[ChildNode]] = {}
+        self.others = []
         for child in self.children:
             check = getattr(child.node, "matcher", None)
-            key = check.fact_type if isinstance(check, TypeCheck) else None
-            by_type.setdefault(key, []).append(child)
-        self.others = by_type.pop(None, [])
-        self.by_type = {
-            t: [c for c in self.children if c in kids or c in self.others]
-            for t, kids in by_type.items()
-        }
+            if isinstance(check, TypeCheck) and not isinstance(child.node, _Memory):
+                routes.setdefault(check.fact_type, []).extend(child.node.children)
+            else:
+                self.others.append(child)
+        self.by_type = {t: kids + self.others for t, kids in routes.items()}
 
     def add(self, fact: Any) -> None:
-        token = _Token.valid(fact)
+        token = tuple.__new__(_Token, (_VALID, {fact}, {}))
         for child in self.by_type.get(type(fact), self.others):
             child.callback(token)
 
@@ -105,15 +109,70 @@ class _FeatureTester(rete.FeatureTesterNode):
             child.callback(token)
 
 
-class _ConflictSet(rete.ConflictSetNode):
-    """A terminal node that tells the matcher when it holds new (de)activations."""
+class _Memory:
+    """A node with memory, listed in ``touched`` the first time a token reaches it after a
+    reset, so that the next reset wipes only the memories a case has used."""
+
+    touched: list[Any]
+    stale = False
+
+    def _touch(self) -> None:
+        self.stale = True
+        self.touched.append(self)
+
+
+class _ConflictSet(_Memory, rete.ConflictSetNode):
+    """A terminal node that tells the matcher when it holds new (de)activations.
+
+    It keeps experta's memory and activations, keyed by the token's facts and bindings
+    computed once, where experta builds a ``TokenInfo`` and an ``Activation`` for every token
+    and hashes the activation (every fact, every binding) up to twice. Pending (de)activations
+    are dicts from that key to the ``Activation``, so one that is undone before it is seen
+    cancels out, as experta's sets do.
+    """
 
     dirty: list[rete.ConflictSetNode]
+    pending: dict[Any, Activation]
+    withdrawn: dict[Any, Activation]
+
+    def _reset(self) -> None:
+        self.memory = set()
+        self.pending, self.withdrawn = {}, {}
 
     def activate(self, token: Any) -> None:
-        if not (self.added or self.removed):
+        if not self.stale:
+            self._touch()
+        if not (self.pending or self.withdrawn):
             self.dirty.append(self)
-        self._activate(token)
+        data = frozenset(token.data)
+        context = token.context
+        key = (data, frozenset(context.items())) if context else (data, _NO_CONTEXT)
+        if token.tag is _VALID:
+            if key in self.memory:
+                return
+            self.memory.add(key)
+            if self.withdrawn.pop(key, None) is None:
+                self.pending[key] = Activation(
+                    self.rule, data, {k: v for k, v in context.items() if type(k) is str}
+                )
+        elif key in self.memory:
+            self.memory.remove(key)
+            if self.pending.pop(key, None) is None:
+                self.withdrawn[key] = Activation(self.rule, data, _bindings(context))
+
+    def get_activations(self) -> tuple[list[Activation], list[Activation]]:
+        res = list(self.pending.values()), list(self.withdrawn.values())
+        self.pending, self.withdrawn = {}, {}
+        return res
+
+
+_NO_CONTEXT: frozenset[Any] = frozenset()
+_VALID = Token.TagType.VALID
+
+
+def _bindings(context: Mapping[Any, Any]) -> dict[str, Any]:
+    """The variables an activation passes to its rule (negated bindings are tuple keys)."""
+    return {k: v for k, v in context.items() if isinstance(k, str)}
 
 
 class _Where(rete.WhereNode):
@@ -121,19 +180,27 @@ class _Where(rete.WhereNode):
         self._activate(token)
 
 
-class _Ordinary(rete.OrdinaryMatchNode):
+class _Ordinary(_Memory, rete.OrdinaryMatchNode):
     def activate_left(self, token: Any) -> None:
+        if not self.stale:
+            self._touch()
         self._activate_left(token)
 
     def activate_right(self, token: Any) -> None:
+        if not self.stale:
+            self._touch()
         self._activate_right(token)
 
 
-class _Not(rete.NotNode):
+class _Not(_Memory, rete.NotNode):
     def activate_left(self, token: Any) -> None:
+        if not self.stale:
+            self._touch()
         self._activate_left(token)
 
     def activate_right(self, token: Any) -> None:
+        if not self.stale:
+            self._touch()
         self._activate_right(token)
 
 
@@ -157,6 +224,7 @@ class LeanReteMatcher(ReteMatcher):
         self.root_node = _Bus()
         self.build_network()
         self._dirty: list[rete.ConflictSetNode] = []
+        self._touched: list[_Memory] = []
         nodes = list(_walk(self.root_node))
         for node in nodes:
             lean = _LEAN.get(type(node))
@@ -166,6 +234,9 @@ class LeanReteMatcher(ReteMatcher):
                 node.__class__ = lean
             if isinstance(node, _ConflictSet):
                 node.dirty = self._dirty
+            if isinstance(node, _Memory):
+                node.touched = self._touched
+                node._reset()
             if isinstance(node, _FeatureTester):
                 node.test = _direct(node.matcher)
         for node in nodes:  # re-bind each child's callback to the lean class's method
@@ -173,13 +244,15 @@ class LeanReteMatcher(ReteMatcher):
                 ChildNode(c.node, getattr(c.node, c.callback.__name__)) for c in node.children
             ]
         self.root_node.route()
-        self._memories = [n for n in nodes if type(n)._reset is not NoMemory._reset]
+        memories = [n for n in nodes if type(n)._reset is not NoMemory._reset]
+        if any(not isinstance(n, _Memory) for n in memories):
+            raise TypeError("a RETE node with memory that does not say when it is used")
 
     def reset(self) -> None:
-        for node in self._memories:
+        for node in self._touched:
             node._reset()
-        for csn in self._dirty:
-            csn.added, csn.removed = set(), set()
+            node.stale = False
+        self._touched.clear()
         self._dirty.clear()
 
     def changes(self, adding: Any = None, deleting: Any = None) -> tuple[list[Any], list[Any]]:
@@ -202,10 +275,14 @@ class LeanReteMatcher(ReteMatcher):
 def _direct(check: Any) -> Callable[[Any], Any]:
     """The same test as ``check``, without the logging and field-path parsing around it.
 
+    A ``FactCapture`` (every pattern has one, naming its fact) returns the same binding.
     A ``FeatureCheck`` on a plain field name (no ``__`` path, not a position) reads that field
     and applies its check function, exactly as ``FeatureCheck.__call__`` does; anything else
     keeps experta's own call.
     """
+    if isinstance(check, FactCapture):  # binds the fact to the pattern's name
+        bind = check.bind
+        return lambda fact: {bind: fact}
     what = getattr(check, "what", None)
     if (
         not isinstance(check, FeatureCheck)
