@@ -3,14 +3,20 @@
 Generates N random valid cases from the bundled question catalogue, then runs the real command
 in a fresh process with one worker and with the default (one per CPU), and prints cases per
 second, the speed-up and the peak resident memory of any one process. Each figure is the
-fastest of a few runs (other work on a shared machine only ever slows a run down). Then the
-same for the first sample written as one YAML list (read one case at a time, so its memory
-should not grow with its length either), and, in this process, the time of each stage of the
-per-case work on the first sample, to show where the time goes.
+fastest of a few runs (other work on a shared machine only ever slows a run down). With
+``--baseline DIR`` (a checkout of an earlier commit, e.g. made by ``git worktree add``), that
+checkout's `triage batch` runs on the same cases in turn with this one, and the ratio is
+printed. Then the same for the first sample written as one YAML list (read one case at a
+time, so its memory should not grow with its length either); in this process, the engine
+alone beside a plain-Python reading of the same policy (benchmarks/reference.py, checked to
+agree on every case); and the time of each stage of the per-case work, to show where the
+time goes.
 
     uv run python benchmarks/bench_batch.py                 # 10,000 and 1,000,000 (~15 min)
     uv run python benchmarks/bench_batch.py -n 10000        # one size
     uv run python benchmarks/bench_batch.py -n 10000 --yaml 100000   # a longer YAML list
+    git worktree add /tmp/before <commit>
+    uv run python benchmarks/bench_batch.py -n 10000 --baseline /tmp/before
 """
 
 from __future__ import annotations
@@ -33,6 +39,9 @@ from triage.formats import to_json
 from triage.knowledge import load_rulebase
 from triage.result import build_result
 from triage.service import Triage
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from reference import compile_reference
 
 
 def generate(path: Path, n: int, seed: int, missing: float) -> None:
@@ -65,8 +74,9 @@ def as_yaml_list(source: Path, path: Path, n: int) -> None:
             out.write(yaml.safe_dump([json.loads(line)], default_flow_style=False, width=1000))
 
 
-def run(path: Path, jobs: int) -> tuple[float, float]:
-    """Seconds and peak RSS (MiB) of one `triage batch` run in a fresh measuring process."""
+def run(path: Path, jobs: int, checkout: Path | None = None) -> tuple[float, float]:
+    """Seconds and peak RSS (MiB) of one `triage batch` run in a fresh measuring process
+    (of the code in ``checkout``, when given, with this environment's dependencies)."""
     probe = (
         "import resource, subprocess, sys, time\n"
         "t = time.perf_counter()\n"
@@ -84,8 +94,18 @@ def run(path: Path, jobs: int) -> tuple[float, float]:
         str(jobs),
         str(path),
     ]
+    env = dict(os.environ)
+    if checkout is not None:
+        env["PYTHONPATH"] = str(checkout)
+    # Run outside any checkout: Python puts the working directory first on the path, and
+    # the package must come from PYTHONPATH (a baseline) or the installed project (this).
     out = subprocess.run(
-        [sys.executable, "-c", probe, *cmd], check=True, capture_output=True, text=True
+        [sys.executable, "-c", probe, *cmd],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=path.parent,
     )
     seconds, rss_kib = out.stdout.split()
     return float(seconds), int(rss_kib) / 1024
@@ -122,6 +142,39 @@ def stages(path: Path, limit: int = 10_000) -> None:
     print(f"  {'total':<17} {total / n * 1e6:>6.0f}  = {n / total:,.0f} cases/s before start-up")
 
 
+def engine_and_reference(path: Path, limit: int = 10_000, repeat: int = 5) -> None:
+    """The engine alone and the plain-Python reference on the same answers, in turns."""
+    triage = Triage.load()
+    answers = []
+    for item in islice(iter_raw_cases([str(path)], parse=False), limit):
+        case = validate_case(parse_raw(item).raw, triage.rulebase, source="-", default_id="x")
+        answers.append(case.answers)
+    decide = compile_reference(triage.rulebase)
+    evaluate = triage.engine.evaluate
+    differ = 0
+    for a in answers:  # warms both up, and checks they agree
+        outcome = evaluate(a).outcome
+        differ += (outcome.disposition, outcome.timeframe) != decide(a)
+    best = {"engine": float("inf"), "reference": float("inf")}
+    for _ in range(repeat):
+        for name, function in (("engine", evaluate), ("reference", decide)):
+            t0 = time.perf_counter()
+            for a in answers:
+                function(a)
+            best[name] = min(best[name], time.perf_counter() - t0)
+    n = len(answers)
+    engine, reference = best["engine"] / n * 1e6, best["reference"] / n * 1e6
+    print(
+        f"\nthe engine alone and a plain-Python reading of the policy ({n:,} cases, best of "
+        f"{repeat}):"
+    )
+    print(f"  engine (experta, compiled alpha network) {engine:>7.1f} us/case")
+    print(
+        f"  plain Python (benchmarks/reference.py)   {reference:>7.1f} us/case  "
+        f"({engine / reference:.1f}x faster; disagrees on {differ} of {n:,} cases)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -145,7 +198,25 @@ def main() -> None:
         default=None,
         help="runs per measurement, the fastest kept (default: 3 under 100,000 cases, else 1)",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        default=None,
+        help="a checkout of an earlier commit: time its batch too, on the same cases",
+    )
     args = parser.parse_args()
+    if args.baseline:
+        args.baseline = args.baseline.resolve()
+        where = subprocess.run(
+            [sys.executable, "-c", "import triage; print(triage.__file__)"],
+            env={**os.environ, "PYTHONPATH": str(args.baseline)},
+            cwd=tempfile.gettempdir(),
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        if not Path(where).is_relative_to(args.baseline):
+            parser.error(f"--baseline {args.baseline}: Python imports triage from {where}")
     cpus = os.cpu_count() or 1
     print(
         f"machine: {cpus} CPUs, Python {sys.version.split()[0]}; "
@@ -163,19 +234,30 @@ def main() -> None:
             repeat = args.repeat or (3 if n < 100_000 else 1)
             # Other work on a shared machine only ever slows a run down: keep the fastest run
             # (and the highest peak memory), taking turns so that a slow spell hits both.
-            runs: dict[int, list[tuple[float, float]]] = {1: [], cpus: []}
+            keys: list[tuple[str, int]] = [("this", 1), ("this", cpus)]
+            if args.baseline:
+                keys += [("baseline", 1), ("baseline", cpus)]
+            runs: dict[tuple[str, int], list[tuple[float, float]]] = {k: [] for k in keys}
             for _ in range(repeat):
-                for jobs in runs:
-                    runs[jobs].append(run(path, jobs))
-            base = None
-            for jobs, results in runs.items():
+                for code, jobs in runs:
+                    checkout = args.baseline if code == "baseline" else None
+                    runs[code, jobs].append(run(path, jobs, checkout))
+            rates: dict[tuple[str, int], float] = {}
+            for (code, jobs), results in runs.items():
                 seconds = min(r[0] for r in results)
                 rss = max(r[1] for r in results)
-                rate = n / seconds
-                base = base or rate
+                rate = rates[code, jobs] = n / seconds
+                label = f"{n:>9} {jobs:>4}" if code == "this" else f"{'baseline':>9} {jobs:>4}"
                 print(
-                    f"{n:>9} {jobs:>4} {repeat:>4} {seconds:>8.1f} {rate:>8.0f} "
-                    f"{rate / base:>7.2f}x {rss:>8.0f}"
+                    f"{label} {repeat:>4} {seconds:>8.1f} {rate:>8.0f} "
+                    f"{rate / rates[code, 1]:>7.2f}x {rss:>8.0f}"
+                )
+            if args.baseline:
+                one = rates["this", 1] / rates["baseline", 1]
+                many = rates["this", cpus] / rates["baseline", cpus]
+                print(
+                    f"  this code against the baseline: {one:.2f}x with one worker, "
+                    f"{many:.2f}x with {cpus}"
                 )
             sys.stdout.flush()
         first = Path(tmp) / f"cases-{sizes[0]}.jsonl"
@@ -190,6 +272,7 @@ def main() -> None:
         print("\nthe same cases as one YAML list (read one case at a time):")
         print(f"{'cases':>9} {'jobs':>4} {'runs':>4} {'seconds':>8} {'cases/s':>8} {'peak MiB':>8}")
         print(f"{n:>9} {cpus:>4} {repeat:>4} {seconds:>8.1f} {n / seconds:>8.0f} {rss:>8.0f}")
+        engine_and_reference(first)
         stages(first)
 
 

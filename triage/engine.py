@@ -2,9 +2,11 @@
 
 Three kinds of experta rules are generated from the data rules:
 
-- a *trigger* rule per data rule (its conditions as patterns; the right-hand side records
-  the firing and concludes a disposition, a Trigger for softening, a Finding or a caution; a
-  disposition is declared as a Verdict fact only when it is more urgent than any before);
+- a *trigger* rule per data rule (its answer conditions as one pattern on the ``Holds`` fact
+  that the compiled alpha network declares for them, see alpha.py, the others as patterns on
+  derived facts; the right-hand side records the firing and concludes a disposition, a
+  Trigger for softening, a Finding or a caution; a disposition is declared as a Verdict fact
+  only when it is more urgent than any before);
 - the resolution rules, which read Trigger facts (unsure softening) or the absence of any
   Verdict (the default disposition);
 - *need* rules: for each data rule and each question it reads, "this question is unanswered,

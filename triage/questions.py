@@ -51,6 +51,8 @@ class Question:
         string, or a tuple of distinct multi values in catalogue order.
         """
         if self.type == "yesno":
+            if type(raw) is str and raw in YESNO_VALUES:  # the common case, already canonical
+                return raw
             if isinstance(raw, bool):
                 return "yes" if raw else "no"
             if isinstance(raw, str) and raw.strip().lower() in YESNO_VALUES:
