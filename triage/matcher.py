@@ -31,7 +31,7 @@ from experta.matchers.rete import nodes as rete
 from experta.matchers.rete.abstract import Node
 from experta.matchers.rete.check import FactCapture, FeatureCheck, TypeCheck
 from experta.matchers.rete.mixins import ChildNode, NoMemory
-from experta.matchers.rete.token import Token
+from experta.matchers.rete.token import Token, TokenInfo
 
 
 class _Token(Token):
@@ -128,7 +128,8 @@ class _ConflictSet(_Memory, rete.ConflictSetNode):
     computed once, where experta builds a ``TokenInfo`` and an ``Activation`` for every token
     and hashes the activation (every fact, every binding) up to twice. Pending (de)activations
     are dicts from that key to the ``Activation``, so one that is undone before it is seen
-    cancels out, as experta's sets do.
+    cancels out, as experta's sets do; a withdrawn activation is the very object that was
+    added, so the agenda finds it without comparing every fact and binding.
     """
 
     dirty: list[rete.ConflictSetNode]
@@ -136,7 +137,7 @@ class _ConflictSet(_Memory, rete.ConflictSetNode):
     withdrawn: dict[Any, Activation]
 
     def _reset(self) -> None:
-        self.memory = set()
+        self.memory = {}  # key -> the Activation it gave, withdrawn as that very object
         self.pending, self.withdrawn = {}, {}
 
     def activate(self, token: Any) -> None:
@@ -150,15 +151,14 @@ class _ConflictSet(_Memory, rete.ConflictSetNode):
         if token.tag is _VALID:
             if key in self.memory:
                 return
-            self.memory.add(key)
-            if self.withdrawn.pop(key, None) is None:
-                self.pending[key] = Activation(
-                    self.rule, data, {k: v for k, v in context.items() if type(k) is str}
-                )
-        elif key in self.memory:
-            self.memory.remove(key)
-            if self.pending.pop(key, None) is None:
-                self.withdrawn[key] = Activation(self.rule, data, _bindings(context))
+            activation = self.withdrawn.pop(key, None)
+            if activation is None:
+                activation = self.pending[key] = Activation(self.rule, data, _bindings(context))
+            self.memory[key] = activation
+        else:
+            activation = self.memory.pop(key, None)
+            if activation is not None and self.pending.pop(key, None) is None:
+                self.withdrawn[key] = activation
 
     def get_activations(self) -> tuple[list[Activation], list[Activation]]:
         res = list(self.pending.values()), list(self.withdrawn.values())
@@ -168,11 +168,12 @@ class _ConflictSet(_Memory, rete.ConflictSetNode):
 
 _NO_CONTEXT: frozenset[Any] = frozenset()
 _VALID = Token.TagType.VALID
+_INVALID = Token.TagType.INVALID
 
 
 def _bindings(context: Mapping[Any, Any]) -> dict[str, Any]:
     """The variables an activation passes to its rule (negated bindings are tuple keys)."""
-    return {k: v for k, v in context.items() if isinstance(k, str)}
+    return {k: v for k, v in context.items() if type(k) is str}
 
 
 class _Where(rete.WhereNode):
@@ -193,15 +194,67 @@ class _Ordinary(_Memory, rete.OrdinaryMatchNode):
 
 
 class _Not(_Memory, rete.NotNode):
+    """experta's NotNode, with its token snapshots and new tokens built directly.
+
+    The need rules' verdict gates are such nodes, one per need rule: every Verdict passes
+    through each of them, and experta builds each snapshot and token through constructors
+    that re-check every fact's type. The counting is experta's, step for step.
+    """
+
     def activate_left(self, token: Any) -> None:
         if not self.stale:
             self._touch()
-        self._activate_left(token)
+        info = _info(token)
+        if not self.right_memory:
+            if token.tag is _VALID:
+                self.left_memory[info] = 0
+            else:
+                del self.left_memory[info]
+            for child in self.children:
+                child.callback(token)
+            return
+        matcher, context = self.matcher, token.context
+        count = 0
+        for _, right_context in self.right_memory:
+            if matcher(context, dict(right_context)):
+                count += 1
+                if token.tag is not _VALID:
+                    break
+        if count == 0:
+            for child in self.children:
+                child.callback(token)
+        if token.tag is _VALID:
+            self.left_memory[info] = count
+        else:
+            del self.left_memory[info]
 
     def activate_right(self, token: Any) -> None:
         if not self.stale:
             self._touch()
-        self._activate_right(token)
+        if token.tag is _VALID:
+            self.right_memory.append(_info(token))
+            inc = 1
+        else:
+            inc = -1
+            self.right_memory.remove(_info(token))
+        matcher, context, memory = self.matcher, token.context, self.left_memory
+        for left in memory:
+            if matcher(dict(left.context), context):
+                count = memory[left] = memory[left] + inc
+                if count == 0 and inc == -1:
+                    tag = _VALID
+                elif count == 1 and inc == 1:
+                    tag = _INVALID
+                else:
+                    continue
+                new = tuple.__new__(_Token, (tag, set(left.data), dict(left.context)))
+                for child in self.children:
+                    child.callback(new)
+
+
+def _info(token: Any) -> TokenInfo:
+    """``token.to_info()``: the token's facts and bindings as a hashable snapshot."""
+    return tuple.__new__(TokenInfo, (frozenset(token.data), frozenset(token.context.items())))
 
 
 # Node classes whose stock methods never change a token they receive (each checked against

@@ -33,7 +33,7 @@ class SalienceStrategy(Strategy):
             key = act.key = _key(act)
             i = bisect.bisect_left(activations, key, key=_BY_KEY)
             while i < len(activations) and activations[i].key == key:
-                if activations[i] == act:
+                if activations[i] is act or activations[i] == act:
                     del activations[i]
                     break
                 i += 1
