@@ -78,7 +78,7 @@ def main() -> None:
     samples = startup_samples(runs)
     print(
         f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
-        f"{' '.join(triage_command())}; {runs} runs each"
+        f"{' '.join(os.path.relpath(a) for a in triage_command())}; {runs} runs each"
     )
     print(f"  {'command':<16} {'median ms':>9} {'min ms':>7} {'target':>7}")
     for label, times in samples.items():
@@ -86,7 +86,8 @@ def main() -> None:
         verdict = ""
         if target is not None:
             verdict = f"{'<' if statistics.median(times) < target else '>='} {target:.0f}"
-        print(f"  {label:<16} {statistics.median(times):>9.1f} {min(times):>7.1f} {verdict:>7}")
+        line = f"  {label:<16} {statistics.median(times):>9.1f} {min(times):>7.1f} {verdict:>7}"
+        print(line.rstrip())
 
 
 if __name__ == "__main__":
