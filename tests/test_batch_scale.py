@@ -321,9 +321,9 @@ def test_spool_files_are_written_over_and_read_to_their_length(monkeypatch, tmp_
 
 
 def test_without_a_spool_directory_records_come_back_through_the_pipe(monkeypatch, tmp_path):
-    from triage import runner
+    import tempfile
 
-    monkeypatch.setattr(runner.tempfile, "mkdtemp", lambda *a, **kw: str(tmp_path / "gone"))
+    monkeypatch.setattr(tempfile, "mkdtemp", lambda *a, **kw: str(tmp_path / "gone"))
     seen = _spy_spool(monkeypatch)
     data = _mixed_cases(3 * chunk_size(2))
     one = invoke("--jobs", "1", "-", input=data)

@@ -20,27 +20,25 @@ for the message and the unpickling). From a file it is one read. And the pipe th
 only messages small enough to go whole, so a worker killed mid-send cannot leave the pool
 waiting for the rest of one. There is one file per chunk in flight, written over rather than
 made anew, so its pages are not allocated again.
+
+What only workers need (multiprocessing, the process pool, the spool, pickle) is imported when
+there are workers: with one process, ``triage batch`` starts without it.
 """
 
 from __future__ import annotations
 
-import multiprocessing
-import multiprocessing.connection
 import os
-import pickle
-import signal
-import tempfile
-import threading
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import ExitStack
 from itertools import pairwise
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .cases import Case, CaseError, JsonLine, JsonLines, RawCase, parse_raw, units, validate_case
 from .service import Triage, check_expectation
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future, ProcessPoolExecutor
 
 Item = Case | CaseError | RawCase | JsonLines
 Encoder = Callable[[list[dict[str, Any]]], bytes]
@@ -164,6 +162,10 @@ def evaluate_chunks(
         for item in items:
             yield evaluate_chunk(triage, [item], whole)
         return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
+
     ctx = multiprocessing.get_context(
         "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     )
@@ -189,6 +191,8 @@ def evaluate_chunks(
 
 def _spool(stack: ExitStack) -> str:
     """A new spool directory, removed when ``stack`` closes; "" if there is no usable one."""
+    import tempfile
+
     try:
         return stack.enter_context(
             tempfile.TemporaryDirectory(prefix="triage-batch-", ignore_cleanup_errors=True)
@@ -296,6 +300,8 @@ def _unspool(result: Chunk | Spooled) -> Chunk:
         data = fh.read(result.data)
     if len(fields) != result.fields or len(data) != result.data:
         raise OSError(f"spool file {result.path} was cut short")
+    import pickle
+
     # Our own worker wrote this file, in a directory only we can write to.
     chunk: Chunk = pickle.loads(fields)
     return chunk._replace(data=data)
@@ -306,6 +312,10 @@ _worker: tuple[Triage, _Options] | None = None
 
 def _init(rules_dir: str | None, options: _Options) -> None:
     global _worker
+    import multiprocessing
+    import signal
+    import threading
+
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # whatever the parent does with it
     parent = multiprocessing.parent_process()
@@ -320,6 +330,8 @@ def _orphaned(sentinel: int) -> None:
     A worker waits for its next chunk on a pipe that it holds open itself, so without this it
     would wait for ever, holding its memory and the parent's stderr.
     """
+    import multiprocessing.connection
+
     multiprocessing.connection.wait([sentinel])
     os._exit(1)
 
@@ -336,6 +348,8 @@ def _work(slot: str, items: list[Item]) -> Chunk | Spooled:
     chunk = evaluate_chunk(triage, items, options)
     if not slot:
         return chunk
+    import pickle
+
     fields = pickle.dumps(chunk._replace(data=b""), protocol=pickle.HIGHEST_PROTOCOL)
     try:  # no O_TRUNC: the file keeps its pages, and only its first bytes are read
         flags = os.O_WRONLY | os.O_CREAT | getattr(os, "O_BINARY", 0)  # no newline mangling

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from ..errors import TriageError
 from ..printable import printable
-from ..service import Triage
+
+if TYPE_CHECKING:  # the service loads the engine (experta): imported when a command loads it
+    from ..service import Triage
 
 rules_option = click.option(
     "--rules",
@@ -40,6 +44,8 @@ class UsageFailure(click.ClickException):
 
 def load_triage(rules_dir: str | None) -> Triage:
     """Load the rule base; a broken one is a one-line error with exit status 2."""
+    from ..service import Triage
+
     try:
         return Triage.load(rules_dir)
     except TriageError as exc:

@@ -10,15 +10,16 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
-import secrets
 import stat
 import sys
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from ..audit import AuditLog
 from .common import UsageFailure
+
+if TYPE_CHECKING:  # the audit module loads the engine: imported when a log is opened
+    from ..audit import AuditLog
 
 #: Exit status when a write failed after the work was done (full disk, I/O error ...).
 EXIT_WRITE_FAILED = 4
@@ -89,7 +90,7 @@ def _temporary(target: str) -> tuple[int, str]:
     """A new file beside ``target``, with the permissions a new file gets (umask applies)."""
     directory, name = os.path.split(target)
     for _ in range(100):
-        tmp = os.path.join(directory, f".{name}.{secrets.token_hex(4)}.tmp")
+        tmp = os.path.join(directory, f".{name}.{os.urandom(4).hex()}.tmp")
         try:
             return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666), tmp
         except FileExistsError:
@@ -100,6 +101,8 @@ def _temporary(target: str) -> tuple[int, str]:
 def open_audit_log(path: str) -> AuditLog:
     """The audit log, opened (created, owner-only) now: an unwritable path fails before any
     decision (exit 2, one line)."""
+    from ..audit import AuditLog
+
     try:
         return AuditLog(path).open()
     except OSError as exc:
