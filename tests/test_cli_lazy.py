@@ -4,6 +4,7 @@ without experta, YAML or the web stack, and `--help` reads as click would write 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from importlib import import_module
@@ -75,6 +76,17 @@ def test_a_command_imports_only_what_it_needs():
         assert web not in one
     two = imported_after("batch", "--jobs", "2", "-o", "/dev/null", case)
     assert "multiprocessing" in two and "concurrent.futures.process" in two
+
+
+def test_a_small_input_runs_in_one_process_unless_jobs_says_otherwise(tmp_path):
+    case = str(ROOT / "cases" / "core" / "tight-neck.yaml")
+    assert "multiprocessing" not in imported_after("batch", "-o", "/dev/null", case)
+    # Over the threshold, the default is one worker per CPU again.
+    big = tmp_path / "big.jsonl"
+    line = json.dumps({"answers": {"age": 40, "severity": 3}, "note": "x" * 900})
+    big.write_text((line + "\n") * 200)
+    workers = (os.cpu_count() or 1) > 1
+    assert ("multiprocessing" in imported_after("batch", "-o", "/dev/null", str(big))) is workers
 
 
 @pytest.mark.parametrize("name", sorted(COMMANDS))

@@ -23,6 +23,29 @@ from .progress import Progress
 from .termination import Terminated, Termination
 from .writing import EXIT_BROKEN_PIPE, EXIT_WRITE_FAILED, Output, open_audit_log, reason
 
+#: Input smaller than this (regular files only) runs in one process unless --jobs says
+#: otherwise: it is under one chunk of cases, and starting workers would cost more than
+#: they save.
+SMALL_INPUT = 128 * 1024
+
+
+def _small(files: list[Any]) -> bool:
+    """Whether every input is a regular file and together they hold under SMALL_INPUT bytes."""
+    total = 0
+    for f in files:
+        if not isinstance(f, str) or f == "-":
+            return False
+        try:
+            st = os.stat(f)
+        except OSError:
+            continue  # reported when it is read
+        if not stat.S_ISREG(st.st_mode):
+            return False
+        total += st.st_size
+        if total >= SMALL_INPUT:
+            return False
+    return True
+
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
@@ -53,7 +76,8 @@ from .writing import EXIT_BROKEN_PIPE, EXIT_WRITE_FAILED, Output, open_audit_log
     "--jobs",
     type=click.IntRange(1, 256),
     default=None,
-    help="Worker processes (default: the number of CPUs); records keep input order.",
+    help="Worker processes (default: the number of CPUs, or one for input under 128 KiB); "
+    "records keep input order.",
 )
 @region_option
 @rules_option
@@ -82,8 +106,8 @@ def batch(
     """
     # A broken rule base or an unknown region stops here, before any case is read.
     check_region(load_triage(rules_dir), region)
-    jobs = jobs or os.cpu_count() or 1
     files = list(expand_paths(paths))
+    jobs = jobs or (1 if _small(files) else os.cpu_count() or 1)
     if audit_log:
         _not_an_input(audit_log, f"the audit log {audit_log}", files)
     output = _open_output(output_path, files)
