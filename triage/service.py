@@ -34,9 +34,11 @@ class Triage:
         case: Case,
         asked: list[dict[str, Any]] | None = None,
         region: str | None = None,
+        evaluation: Evaluation | None = None,
     ) -> dict[str, Any]:
-        """The full result record of one valid case, with the advice for ``region``."""
-        ev = self.engine.evaluate(case.answers)
+        """The full result record of one valid case, with the advice for ``region``
+        (``evaluation``: the case's answers already evaluated, which need not run again)."""
+        ev = evaluation if evaluation is not None else self.engine.evaluate(case.answers)
         return build_result(
             ev,
             self.rulebase,
