@@ -100,7 +100,7 @@ def advance(
         contained: list[Any] = [adaptive(rb, asked + following, required=following)]
         status = "in-progress"
     else:
-        record = triage.result(case, region=region)
+        record = triage.result(case, region=region, evaluation=ev)
         if audit is not None:
             audit(record)
         questionnaire = adaptive(rb, asked)

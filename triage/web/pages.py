@@ -142,7 +142,7 @@ class Pages:
         if ev.screen is not None:
             return self._screen(ev, answers, screens)
         asked = replay(self.triage, answers).asked  # once, for the record
-        record = self.records.result(Case(case.id, "web", answers), asked=asked)
+        record = self.records.result(Case(case.id, "web", answers), asked=asked, evaluation=ev)
         self.records.audit(record, "/interview")  # the person sees the result whatever happens
         return self._result("result.html", record, answers, screens)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from ..audit import AuditLog, decision_record
 from ..cases import Case
+from ..engine import Evaluation
 from ..service import Triage
 
 
@@ -22,9 +23,15 @@ class Records:
         self.region = region
         self.log = AuditLog(audit_log).open() if audit_log else None
 
-    def result(self, case: Case, asked: list[dict[str, str]] | None = None) -> dict[str, Any]:
-        """The result record of a valid case, as ``triage batch`` writes it."""
-        return self.triage.result(case, asked=asked, region=self.region)
+    def result(
+        self,
+        case: Case,
+        asked: list[dict[str, str]] | None = None,
+        evaluation: Evaluation | None = None,
+    ) -> dict[str, Any]:
+        """The result record of a valid case, as ``triage batch`` writes it (``evaluation``:
+        its answers, already evaluated)."""
+        return self.triage.result(case, asked=asked, region=self.region, evaluation=evaluation)
 
     def audit(self, record: dict[str, Any], endpoint: str) -> bool:
         """Append the decision to the audit log (if there is one); False if it could not be."""
