@@ -80,13 +80,14 @@ def main() -> None:
         f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; "
         f"{' '.join(os.path.relpath(a) for a in triage_command())}; {runs} runs each"
     )
-    print(f"  {'command':<16} {'median ms':>9} {'min ms':>7} {'target':>7}")
+    print(f"  {'command':<16} {'median ms':>9} {'min ms':>7}  target (median)")
     for label, times in samples.items():
         target = TARGETS[label]
         verdict = ""
         if target is not None:
-            verdict = f"{'<' if statistics.median(times) < target else '>='} {target:.0f}"
-        line = f"  {label:<16} {statistics.median(times):>9.1f} {min(times):>7.1f} {verdict:>7}"
+            met = statistics.median(times) < target
+            verdict = f"< {target:.0f}: {'met' if met else 'missed'}"
+        line = f"  {label:<16} {statistics.median(times):>9.1f} {min(times):>7.1f}  {verdict}"
         print(line.rstrip())
 
 
