@@ -38,7 +38,7 @@ from bench_batch import generate
 from bench_batch import run as run_batch
 
 from triage.cases import validate_case
-from triage.formats import json_lines, to_json
+from triage.formats import json_bytes, json_lines
 from triage.service import Triage
 from triage.web.screens import screen_json
 
@@ -273,7 +273,7 @@ def engine_costs(cases: list[dict], interviews: list[str], triage: Triage) -> tu
             body = (
                 {"screen": screen_json(screen, ev)} if screen else {"result": triage.result(case)}
             )
-            to_json(body).encode()
+            json_bytes(body)
 
     def best(work, n: int) -> float:
         times = []

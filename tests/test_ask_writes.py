@@ -180,3 +180,14 @@ def test_a_reader_gone_mid_interview_keeps_the_answers_typed(tmp_path):
     result = _without_a_reader(["--answers", partial, "--save", str(save)])  # a prompt fails
     assert result.returncode == 141 and result.stderr == ""
     assert "age: 40" in save.read_text()
+
+
+def test_a_lone_surrogate_in_the_note_is_saved_as_json(tmp_path):
+    text = '{"note": "caf\\u00e9 a\\ud800b", "answers": {"saddle_numbness": "yes"}}'
+    saved = tmp_path / "me.json"
+    result = ask("--answers", answers(tmp_path, text, "case.json"), "--save", str(saved))
+    assert result.exit_code == 0, result.output
+    data = saved.read_bytes()
+    assert b'\n  "note": "caf\\u00e9 a\\ud800b",\n' in data  # escaped, and indented as ever
+    doc = json.loads(data)
+    assert (doc["note"], doc["expect"]["disposition"]) == ("café a\ud800b", "emergency")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -60,4 +61,4 @@ def test_pip_install_in_a_new_venv(tmp_path):
         [str(bin_dir / "triage"), "batch", str(case)], capture_output=True, text=True, cwd=tmp_path
     )
     assert run.returncode == 0, run.stderr
-    assert '"disposition": "emergency"' in run.stdout
+    assert json.loads(run.stdout)["disposition"] == "emergency"

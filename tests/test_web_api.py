@@ -43,7 +43,7 @@ def test_evaluate_gives_the_batch_record_byte_for_byte(api):
         assert response.status_code == 200, response.text
         assert response.headers["content-type"] == "application/json"
         source = json.dumps(raw.source).encode()
-        assert response.content.replace(b'"source": "api"', b'"source": ' + source, 1) == line
+        assert response.content.replace(b'"source":"api"', b'"source":' + source, 1) == line
 
 
 def test_json_lines_give_the_records_of_batch_stdin_in_order(api):
@@ -77,6 +77,26 @@ def test_json_lines_give_the_records_of_batch_stdin_in_order(api):
         "line 5: duplicate key",
         "200 is out of range: ",
     ]
+
+
+def test_a_lone_surrogate_in_the_id_is_the_batch_record_too(api):
+    body = '{"id": "a\\ud800b", "note": "caf\\u00e9", "answers": {"fever": "yes"}}'
+    (line,) = batch_lines("-", input=body + "\n")
+    for kind in ("application/json", "application/x-ndjson"):
+        response = api.post("/v1/evaluate", content=body, headers={"content-type": kind})
+        assert response.status_code == 200
+        assert response.content.replace(b'"source":"api"', b'"source":"-"', 1) == line
+        assert b'"id":"a\\ud800b"' in line and b'"note":"caf\\u00e9"' in line
+        assert json.loads(response.content)["id"] == "a\ud800b"
+
+
+def test_a_lone_surrogate_in_an_error_is_a_4xx_that_reads_back(api):
+    body = '{"answers": {"a\\ud800": "yes"}}'  # the error message and field quote the key
+    for path in ("/v1/evaluate", "/v1/interview"):
+        response = api.post(path, content=body, headers={"content-type": "application/json"})
+        assert response.status_code == 422, path
+        error = json.loads(response.content)["error"]
+        assert error == {"message": "unknown question id 'a\\ud800'", "field": "answers.a\ud800"}
 
 
 def test_json_lines_without_a_final_newline_and_an_overlong_line(api):

@@ -1,5 +1,11 @@
 """Writers for batch records: JSON Lines, a JSON array, CSV and a table for people.
 
+Records are encoded by orjson, compact (no spaces after ``,`` and ``:``), keys in the record's
+order, UTF-8 as is: about five times faster than ``json``. A string with a lone surrogate (from
+a JSON ``"\\ud800"`` escape) is no UTF-8, and orjson refuses it: that one document is then
+encoded by ``json`` with the same separators and every non-ASCII character escaped, so it
+stays valid JSON that reads back to the same values.
+
 Each writer streams: it writes records as soon as it gets them, so memory does not grow. A
 writer's ``encode`` (when it has one) turns consecutive records into UTF-8; batch workers call
 it, so the JSON is built where the records are, and only those bytes (or, for a writer without
@@ -14,6 +20,8 @@ import os
 from collections import Counter
 from collections.abc import Callable
 from typing import IO, Any, ClassVar
+
+import orjson
 
 from .printable import printable
 
@@ -32,26 +40,36 @@ CSV_COLUMNS = (
 )
 
 
+def json_bytes(doc: Any, *, indent: bool = False) -> bytes:
+    """A document as JSON in UTF-8: compact, or indented by two spaces."""
+    try:
+        return orjson.dumps(doc, option=orjson.OPT_INDENT_2 if indent else None)
+    except orjson.JSONEncodeError:  # a lone surrogate, say: escape it as JSON escapes it
+        if indent:
+            return json.dumps(doc, indent=2).encode()
+        return json.dumps(doc, separators=(",", ":")).encode()
+
+
 def to_json(record: dict[str, Any]) -> str:
     """A record as one line of JSON (UTF-8 kept as is)."""
-    return json.dumps(record, ensure_ascii=False)
+    return json_bytes(record).decode()
 
 
 def json_lines(records: list[dict[str, Any]]) -> bytes:
     """Records as JSON Lines in UTF-8, each line ended."""
-    return _utf8(records, "\n", "\n")
+    return b"".join([_line(r) for r in records])
+
+
+def _line(record: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:
+        return json_bytes(record) + b"\n"
 
 
 def json_items(records: list[dict[str, Any]]) -> bytes:
     """Records as consecutive items of a JSON array in UTF-8, one per line."""
-    return _utf8(records, ",\n", "")
-
-
-def _utf8(records: list[dict[str, Any]], between: str, after: str) -> bytes:
-    try:
-        return (between.join(to_json(r) for r in records) + after).encode("utf-8")
-    except UnicodeEncodeError:  # a lone surrogate from a JSON "\ud800" escape: escape it again
-        return (between.join(json.dumps(r) for r in records) + after).encode("utf-8")
+    return b",\n".join([json_bytes(r) for r in records])
 
 
 class Writer:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil
@@ -16,6 +15,7 @@ import yaml
 from ..audit import decision_record
 from ..cases import Case, iter_cases
 from ..engine import Evaluation, Screen
+from ..formats import json_bytes
 from ..interview import Interview, command_of, screen_help, screen_title, shown, why
 from ..printable import printable
 from ..questions import Question
@@ -488,7 +488,7 @@ def _save(
         expect["fired"] = record["fired"]
         doc["expect"] = expect
     if path.lower().endswith(".json"):  # batch reads a .json file as JSON
-        text = json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
-    else:
-        text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
+        write_whole(path, json_bytes(doc, indent=True) + b"\n")
+        return
+    text = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True)
     write_whole(path, text.encode("utf-8"))

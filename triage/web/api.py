@@ -17,7 +17,7 @@ from starlette.types import Receive, Scope, Send
 
 from .. import __version__
 from ..cases import MAX_LINE_BYTES, Case, CaseError, JsonLine, RawCase, validate_case
-from ..formats import json_lines, to_json
+from ..formats import json_bytes, json_lines
 from ..runner import prepare
 from ..service import Triage
 from .bodies import (
@@ -39,7 +39,7 @@ JSON_LINES = "application/x-ndjson"
 
 def json_response(doc: Any, status: int = 200) -> Response:
     """A JSON document as the batch writer encodes records (UTF-8 kept as is)."""
-    return Response(to_json(doc).encode("utf-8"), status, media_type=JSON)
+    return Response(json_bytes(doc), status, media_type=JSON)
 
 
 def case_of(raw: Any, rb: Any, default_id: str) -> Case:
@@ -58,18 +58,18 @@ class Api:
         self.records = records
         rb = triage.rulebase
         identity = rb.identity()
-        self._health = to_json(
+        self._health = json_bytes(
             {"status": "ok", "rulebase": identity, "triage_version": __version__}
-        ).encode()
+        )
         order = sorted(rb.questions.values(), key=lambda q: q.order)
-        self._questions = to_json(
+        self._questions = json_bytes(
             {
                 "questions": [question_json(q) for q in order],
                 "groups": [group_json(g) for g in rb.groups.values()],
                 "rulebase": identity,
             }
-        ).encode()
-        self._rulebase = to_json(
+        )
+        self._rulebase = json_bytes(
             {
                 **identity,
                 "files": rb.files,
@@ -93,7 +93,7 @@ class Api:
                     for r in rb.rules
                 ],
             }
-        ).encode()
+        )
 
     async def healthz(self, request: Request) -> Response:
         return Response(self._health, media_type=JSON)

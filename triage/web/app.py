@@ -15,7 +15,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
-from ..formats import to_json
+from ..formats import json_bytes
 from ..questions import Question
 from ..service import Triage
 from .api import Api, json_response
@@ -40,7 +40,7 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
     records = Records(triage, settings.region, settings.audit_log)
     api = Api(triage, records)
     pages = Pages(triage, records, environment())
-    openapi = to_json(openapi_document(triage.rulebase)).encode()
+    openapi = json_bytes(openapi_document(triage.rulebase))
 
     async def openapi_json(request: Request) -> Response:
         return Response(openapi, media_type="application/json")
