@@ -118,7 +118,7 @@ class Api:
         if screen is not None:
             body = {"done": False, "screen": screen_json(screen, ev), "result": None}
         else:
-            record = self.records.result(case)
+            record = self.records.result(case, evaluation=ev)
             if not self.records.audit(record, "/v1/interview"):
                 raise HttpError(503, "the decision could not be written to the audit log")
             body = {"done": True, "screen": None, "result": record}
