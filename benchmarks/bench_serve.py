@@ -271,7 +271,9 @@ def engine_costs(cases: list[dict], interviews: list[str], triage: Triage) -> tu
             ev = triage.evaluate(case.answers)
             screen = ev.screen
             body = (
-                {"screen": screen_json(screen, ev)} if screen else {"result": triage.result(case, evaluation=ev)}
+                {"screen": screen_json(screen, ev)}
+                if screen
+                else {"result": triage.result(case, evaluation=ev)}
             )
             json_bytes(body)
 
