@@ -172,3 +172,13 @@ def test_equal_conjunctions_share_one_fact_class():
     assert len(network.conjunctions) == 1
     assert _held(network.facts({"q": "yes"})) == [a]
     assert network.facts({"q": "no"}) == []
+
+
+def test_warm_builds_the_network_for_complete_answers_and_its_code():
+    from triage.engine import TriageEngine
+
+    engine = TriageEngine(ENGINE.rulebase)
+    assert "_conclude" not in engine.__dict__
+    engine.warm()
+    assert "_conclude" in engine.__dict__ and "_full" not in engine.__dict__
+    assert engine._conclude.alpha._compiled is not None

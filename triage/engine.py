@@ -198,6 +198,13 @@ class TriageEngine:
     def _conclude(self) -> _Engine:
         return compile_rulebase(self.rulebase, with_needs=False)()
 
+    def warm(self) -> None:
+        """Build the network for complete answers and its alpha network's code now (before
+        forking workers, say), rather than on the first case."""
+        alpha = self._conclude.alpha
+        if alpha is not None:
+            alpha.facts({})
+
     def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
         """Run the rules over validated answers (unknown ids must already be rejected)."""
         ke = self._full if len(answers) < len(self._order) else self._conclude

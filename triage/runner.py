@@ -166,9 +166,10 @@ def evaluate_chunks(
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
 
-    ctx = multiprocessing.get_context(
-        "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    )
+    fork = "fork" in multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context("fork" if fork else "spawn")
+    if fork:  # forked workers inherit the compiled engine instead of each compiling it
+        triage.engine.warm()
     with ExitStack() as stack:
         # Workers leave encoded records here (see the module's docstring); removed at the end,
         # after the pool has shut down, whatever the way out.
