@@ -35,7 +35,7 @@ from pathlib import Path
 import yaml
 
 from triage.cases import iter_raw_cases, parse_raw, validate_case
-from triage.formats import to_json
+from triage.formats import json_lines
 from triage.knowledge import load_rulebase
 from triage.result import build_result
 from triage.service import Triage
@@ -124,7 +124,7 @@ def stages(path: Path, limit: int = 10_000) -> None:
         t2 = time.perf_counter()
         record = build_result(ev, triage.rulebase, case_id=case.id, source=case.source)
         t3 = time.perf_counter()
-        to_json(record)
+        json_lines([record])  # as the batch writer encodes it
         t4 = time.perf_counter()
         clock["parse + validate"] += t1 - t0
         clock["engine"] += t2 - t1
