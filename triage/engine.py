@@ -395,13 +395,15 @@ def _fact_patterns(r: KRule) -> list[Any]:
 
 def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None]:
     """The right-hand side of a trigger or resolution rule: record, then conclude."""
-    accepts_unsure = r.tier in softened
-    yes_conditions = [
+    # The questions whose "unsure" this rule reads as yes (in a tier that softens unsure).
+    unsure_conditions = tuple(
         c.question
         for c in r.conditions
-        if c.kind == "answer" and c.test in ("is", "in") and "unsure" not in c.values
-    ]
-    unsure_conditions = tuple(yes_conditions) if accepts_unsure else ()
+        if r.tier in softened
+        and c.kind == "answer"
+        and c.test in ("is", "in")
+        and "unsure" not in c.values
+    )
     questions = r.questions
     outcome = rb.outcome(r.disposition, r.timeframe) if r.disposition is not None else None
     static: dict[str, Any] = {}  # what every firing concludes, whatever the answers

@@ -10,14 +10,12 @@ dicts (``orjson.loads`` of the bytes is faster than building the part again or d
 it), so a caller that changes one record changes no other.
 
 Every cache key holds the objects it is keyed on (by ``id``), so an ``id`` in a key is never
-that of another, later object.
+that of another, later object; the rule base holds its parts (``parts``).
 """
 
 from __future__ import annotations
 
 import copy
-import weakref
-from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -94,11 +92,10 @@ _Reason = tuple[Outcome, Outcome, dict[str, Any], tuple[str, ...]]
 
 
 class Parts:
-    """One rule base's cached parts of records (holding its parts, not the rule base, so that
-    the rule base can go, and its parts with it)."""
+    """One rule base's cached parts of records."""
 
     def __init__(self, rb: RuleBase):
-        self.plans, self.sources, self.rule_list = rb.plans, rb.sources, rb.rules
+        self.plans, self.sources = rb.plans, rb.sources
         self.identity = rb.identity()
         self.rules = {r.id: r for r in rb.rules}
         # Canonical answers are tuples only for multiple-choice questions (Question.parse):
@@ -229,34 +226,12 @@ def _listed(answers: dict[str, Any], multi: tuple[str, ...]) -> dict[str, Any]:
 
 
 def parts(rb: RuleBase) -> Parts:
-    """The cached parts of ``rb``'s records (made on first use, dropped with the rule base)."""
-    entry = _PARTS.get(id(rb))
-    if entry is None or entry[0]() is not rb or _stale(entry[1], rb):
-        entry = (weakref.ref(rb), Parts(rb))
-        _PARTS[id(rb)] = entry
-        weakref.finalize(rb, _drop, id(rb), entry[0])
-    return entry[1]
-
-
-_PARTS: dict[int, tuple[Callable[[], RuleBase | None], Parts]] = {}
-
-
-def _stale(cached: Parts, rb: RuleBase) -> bool:
-    """Whether ``rb`` was given other plans, sources, rules or identity since (a test's doing)."""
-    return (
-        cached.plans is not rb.plans
-        or cached.sources is not rb.sources
-        or cached.rule_list is not rb.rules
-        or cached.identity["sha256"] != rb.sha256
-        or cached.identity["name"] != rb.name
-        or cached.identity["version"] != rb.version
-    )
-
-
-def _drop(key: int, ref: Callable[[], RuleBase | None]) -> None:
-    entry = _PARTS.get(key)
-    if entry is not None and entry[0] is ref:
-        del _PARTS[key]
+    """The cached parts of ``rb``'s records, made on first use and kept by the rule base itself
+    (an attribute, not a dataclass field), so they go when it goes."""
+    cached = vars(rb).get("_record_parts")
+    if cached is None:
+        cached = vars(rb)["_record_parts"] = Parts(rb)
+    return cached
 
 
 def _lower(title: str) -> str:
