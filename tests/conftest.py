@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,6 +14,11 @@ from triage.knowledge import bundled_rules_dir
 from triage.service import Triage
 
 ROOT = Path(__file__).resolve().parent.parent
+
+# The tests' own cache of parsed rule files (triage/rulecache.py), new for each session and
+# inherited by every command they start, so no test reads or fills the user's cache.
+os.environ["TRIAGE_CACHE_DIR"] = tempfile.mkdtemp(prefix="triage-test-cache-")
+atexit.register(shutil.rmtree, os.environ["TRIAGE_CACHE_DIR"], True)
 
 # A calm case: a mild, recent lower-back ache in an adult, with nothing else answered.
 CALM = {

@@ -335,12 +335,12 @@ def test_without_a_spool_directory_records_come_back_through_the_pipe(monkeypatc
 def test_stopping_early_removes_the_spool(monkeypatch, tmp_path, triage):
     import tempfile
 
-    from triage.formats import json_lines
+    from triage.formats import JSON_LINES
 
     monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
     stream = CountingStream(10_000)
     items = iter_cases(["-"], triage.rulebase, stdin=stream)
-    chunks = evaluate_chunks(items, None, jobs=2, encode=json_lines, keep=())
+    chunks = evaluate_chunks(items, None, jobs=2, encode=JSON_LINES, keep=())
     assert next(chunks).data.count(b"\n") == chunk_size(2)
     assert len(list(tmp_path.iterdir())) == 1
     chunks.close()

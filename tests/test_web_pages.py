@@ -246,3 +246,20 @@ def test_the_answers_download_for_a_clinic_as_fhir_that_batch_reads(web, triage,
     record = json.loads(result.stdout)
     assert (record["disposition"], record["timeframe"]) == ("doctor", "same_day")
     assert record["answers"] == answers
+
+
+@pytest.mark.parametrize(
+    "answers, disposition",
+    [
+        ({**CALM, "sensations": "ache"}, "self_stretching"),
+        ({**CALM, "location": "upper_back", "sensations": "tightness"}, "tool_use"),
+        ({**CALM, "fever": "yes"}, "doctor"),
+    ],
+)
+def test_the_next_step_is_said_once(web, answers, disposition):
+    """The page's "What to do now" is not said again under "What to do" (as in the terminal)."""
+    text = complete(web, answers)
+    assert f'class="decision decision-{disposition}"' in text
+    step = re.search(r"<strong>What to do now:</strong> ([^<]+)</p>", text).group(1).strip()
+    assert text.count(step) == 1, step
+    assert text.find(">What to do<") > text.find("What to do now:")

@@ -114,6 +114,7 @@ class AlphaNetwork:
         self.name = name
         self._keys: dict[tuple[Test, ...], type[Holds]] = {}
         self._compiled: Callable[[Callable[[str], Any]], list[Holds]] | None = None
+        self._module: ast.Module | None = None
         self._source = ""
 
     def key(self, tests: Iterable[Test], label: str) -> type[Holds]:
@@ -150,6 +151,8 @@ class AlphaNetwork:
         """The generated function as Python source, for reviewers and tests."""
         if self._compiled is None:
             self._compiled = self._compile()
+        if not self._source:  # made only when asked for: it costs as much as compiling
+            self._source = ast.unparse(self._module) if self._module else ""
         return self._source
 
     def _compile(self) -> Callable[[Callable[[str], Any]], list[Holds]]:
@@ -195,7 +198,7 @@ class AlphaNetwork:
         extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
         function = ast.FunctionDef("holds", args, body, [], None, **extra)
         module = ast.fix_missing_locations(ast.Module([function], type_ignores=[]))
-        self._source = ast.unparse(module)
+        self._module, self._source = module, ""
         # The module is built above from validated constants only: compiling it is not
         # evaluating any text from a rule file.
         exec(compile(module, f"<alpha network of {self.name}>", "exec"), namespace)

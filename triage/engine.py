@@ -20,10 +20,12 @@ total and does not depend on ``PYTHONHASHSEED``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from itertools import chain
+from types import CodeType
 from typing import Any
 
 from experta import AS, NOT, Fact, KnowledgeEngine, P, Rule
@@ -446,7 +448,7 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
 
     fire.__name__ = r.id
     fire.__doc__ = r.title
-    return fire
+    return _signed(fire)
 
 
 def _concluded(outcome: Outcome) -> dict[str, Any]:
@@ -463,4 +465,22 @@ def _need_rhs(r: KRule, question: str, order: int, rank: int) -> Callable[..., N
         engine.add_fact(Need, q=question, rule=r.id, order=order, rank=rank)
 
     need.__name__ = f"need:{r.id}:{question}"
-    return need
+    return _signed(need)
+
+
+_SIGNATURES: dict[CodeType, inspect.Signature] = {}
+
+
+def _signed(rhs: Callable[..., None]) -> Callable[..., None]:
+    """``rhs`` carrying its signature, worked out once per ``def``.
+
+    experta reads a right-hand side's signature each time it copies a rule, some ten times
+    per rule while it builds the network: with ``__signature__`` set, ``inspect`` need not
+    work it out each time. It was a fifth of the time a new process takes to build the network.
+    """
+    code = rhs.__code__
+    sig = _SIGNATURES.get(code)
+    if sig is None:
+        sig = _SIGNATURES[code] = inspect.signature(rhs)
+    rhs.__signature__ = sig  # type: ignore[attr-defined]
+    return rhs

@@ -19,7 +19,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable
-from typing import IO, Any, ClassVar
+from typing import IO, Any, ClassVar, NamedTuple
 
 import orjson
 
@@ -57,7 +57,7 @@ def to_json(record: dict[str, Any]) -> str:
 
 def json_lines(records: list[dict[str, Any]]) -> bytes:
     """Records as JSON Lines in UTF-8, each line ended."""
-    return b"".join([_line(r) for r in records])
+    return JSON_LINES(records)
 
 
 def _line(record: dict[str, Any]) -> bytes:
@@ -69,13 +69,32 @@ def _line(record: dict[str, Any]) -> bytes:
 
 def json_items(records: list[dict[str, Any]]) -> bytes:
     """Records as consecutive items of a JSON array in UTF-8, one per line."""
-    return b",\n".join([json_bytes(r) for r in records])
+    return JSON_ITEMS(records)
+
+
+class Encoding(NamedTuple):
+    """How a format encodes consecutive records: each ``one`` by one, joined by ``separator``.
+
+    A batch worker encodes each record as soon as it has it and lets it go, rather than
+    holding a whole chunk of records (megabytes of objects, out of the processor's caches) to
+    encode them at the end; it then joins the pieces.
+    """
+
+    one: Callable[[dict[str, Any]], bytes]
+    separator: bytes
+
+    def __call__(self, records: list[dict[str, Any]]) -> bytes:
+        return self.separator.join([self.one(r) for r in records])
+
+
+JSON_LINES = Encoding(_line, b"")
+JSON_ITEMS = Encoding(json_bytes, b",\n")
 
 
 class Writer:
     """Base writer: ``write`` records, or ``write_encoded`` what ``encode`` made; then ``close``."""
 
-    encode: ClassVar[Callable[[list[dict[str, Any]]], bytes] | None] = None
+    encode: ClassVar[Encoding | None] = None
     reads: ClassVar[frozenset[str]] = frozenset(CSV_COLUMNS)  # the record fields write() uses
 
     def __init__(self, out: IO[str]):
@@ -119,7 +138,7 @@ class Writer:
 
 
 class JsonLinesWriter(Writer):
-    encode = staticmethod(json_lines)
+    encode = JSON_LINES
     reads = frozenset()
 
     def write(self, record: dict[str, Any]) -> None:
@@ -130,7 +149,7 @@ class JsonLinesWriter(Writer):
 
 
 class JsonArrayWriter(Writer):
-    encode = staticmethod(json_items)
+    encode = JSON_ITEMS
     reads = frozenset()
 
     def __init__(self, out: IO[str]):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 import re
 import stat
 from dataclasses import dataclass, field, replace
@@ -17,6 +18,7 @@ from typing import Any
 
 import yaml
 
+from . import rulecache
 from .conditions import Condition, ConditionError, parse_condition
 from .documents import SafeLoader
 from .errors import RuleBaseError
@@ -152,13 +154,22 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         if not (root / name).is_file():
             raise RuleBaseError(str(root / name), "missing: every rule base has this file")
     digest = hashlib.sha256()
-    docs: dict[str, Any] = {}
+    contents = []
     for p in yaml_files:
         data = read_rule_file(p)
         digest.update(p.name.encode("utf-8", "surrogateescape") + b"\0" + data + b"\0")
-        docs[p.name] = parse_yaml(p, data)
+        contents.append((p, data))
+    sha256 = digest.hexdigest()
+    names = [p.name for p in yaml_files]
+    parser = _parser_version()
+    cached = rulecache.load(sha256, parser, names)
+    docs: dict[str, Any] = cached if cached is not None else {}
+    for p, data in contents:
+        if cached is None:
+            docs[p.name] = parse_yaml(p, data)
         if not (data.isascii() and b"\\" not in data) and _MAY_HOLD_CONTROL.search(data):
             _check_plain_text(str(p), docs[p.name])  # (it is rare: a quick look first)
+    entry = rulecache.encode(docs) if cached is None else None
 
     def rel(name: str) -> str:
         return str(root / name)
@@ -183,11 +194,13 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         rel("plans.yaml"), docs["plans.yaml"], sources, dispositions, regions, default_region
     )
     _check_advice(rules, plans)
+    if entry is not None:
+        rulecache.store(sha256, parser, entry)
     return RuleBase(
         path=root,
         name=name,
         version=version,
-        sha256=digest.hexdigest(),
+        sha256=sha256,
         questions=questions,
         sources=sources,
         outcomes=outcomes,
@@ -197,6 +210,15 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         groups=groups,
         ask_first=ask_first,
     )
+
+
+def _parser_version() -> str:
+    """What the documents of a rule file depend on besides its bytes: PyYAML, libyaml, and
+    this program's reader of them (by its file's time: an edited reader is a new entry)."""
+    from . import documents
+
+    reader = os.stat(documents.__file__).st_mtime_ns
+    return f"yaml{yaml.__version__}{'c' if documents.CParser else 'py'}-{reader}"
 
 
 def rule_files(root: Path) -> list[Path]:

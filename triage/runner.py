@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from contextlib import ExitStack
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -40,8 +40,9 @@ from .service import Triage, check_expectation
 if TYPE_CHECKING:
     from concurrent.futures import Future, ProcessPoolExecutor
 
+    from .formats import Encoding
+
 Item = Case | CaseError | RawCase | JsonLines
-Encoder = Callable[[list[dict[str, Any]]], bytes]
 CHUNK = 256  # cases per task: fewer, larger tasks keep the parent's share of the CPU small
 MAX_IN_FLIGHT = 8192  # cases read ahead at most, whatever --jobs is, so memory stays bounded
 
@@ -64,17 +65,23 @@ class Chunk(NamedTuple):
 class _Options(NamedTuple):
     strict: bool
     check: bool
-    encode: Encoder | None
+    encode: Encoding | None
     keep: frozenset[str] | None
     region: str | None = None
 
 
 def evaluate_chunk(triage: Triage, items: list[Item], options: _Options) -> Chunk:
-    """Parse, validate, evaluate, check and encode consecutive input items."""
+    """Parse, validate, evaluate, check and encode consecutive input items.
+
+    Each record is encoded as soon as it is made, and kept only as far as ``keep`` asks.
+    """
+    encode, keep = options.encode, options.keep
     records: list[dict[str, Any]] = []
+    parts: list[bytes] = []
     notes: list[tuple[int, str]] = []
-    errors = checked = failed = mismatches = 0
+    size = errors = checked = failed = mismatches = 0
     for index, item in enumerate(_cases(items)):
+        size += 1
         item = prepare(triage, item)
         if isinstance(item, Case):
             try:
@@ -100,16 +107,16 @@ def evaluate_chunk(triage: Triage, items: list[Item], options: _Options) -> Chun
             failed += bool(problems)
             mismatches += len(problems)
             notes.extend((index, _mismatch_line(item, p)) for p in problems)
-        records.append(record)
-    size, covered = len(records), sum(map(units, items))
-    data, parts = b"", []
-    if options.encode and notes:
-        parts = [options.encode([r]) for r in records]
-    elif options.encode and records:  # a block of blank lines has none
-        data = options.encode(records)
-    keep = options.keep
-    if keep is not None:
-        records = [{k: v for k, v in r.items() if k in keep} for r in records] if keep else []
+        if encode:
+            parts.append(encode.one(record))
+        if keep is None:
+            records.append(record)
+        elif keep:
+            records.append({k: v for k, v in record.items() if k in keep})
+    covered = sum(map(units, items))
+    data = b""
+    if encode and not notes:  # with notes, each record stays apart, so its notes can follow it
+        data, parts = encode.separator.join(parts), []
     return Chunk(size, covered, data, parts, records, notes, errors, checked, failed, mismatches)
 
 
@@ -144,7 +151,7 @@ def evaluate_chunks(
     strict: bool = False,
     *,
     check: bool = False,
-    encode: Encoder | None = None,
+    encode: Encoding | None = None,
     keep: Collection[str] | None = None,
     region: str | None = None,
 ) -> Iterator[Chunk]:
@@ -170,6 +177,9 @@ def evaluate_chunks(
     ctx = multiprocessing.get_context("fork" if fork else "spawn")
     if fork:  # forked workers inherit the compiled engine instead of each compiling it
         triage.engine.warm()
+        import gc
+
+        gc.freeze()  # and the collector leaves it alone, so its pages stay shared
     with ExitStack() as stack:
         # Workers leave encoded records here (see the module's docstring); removed at the end,
         # after the pool has shut down, whatever the way out.

@@ -28,7 +28,7 @@ from fhir.resources.R4B.operationoutcome import OperationOutcome, OperationOutco
 from fhir.resources.R4B.parameters import Parameters, ParametersParameter
 from fhir.resources.R4B.reference import Reference
 
-from ..formats import JsonLinesWriter
+from ..formats import Encoding, JsonLinesWriter
 from . import canonical as c
 from .codes import disposition_display
 
@@ -115,19 +115,25 @@ def _case_extensions(record: dict[str, Any]) -> list[Extension]:
     return out
 
 
+def resource_line(record: dict[str, Any]) -> bytes:
+    """A record as one line of a FHIR resource (NDJSON, as FHIR bulk data is written)."""
+    resource = outcome(record) if "error" in record else guidance(record)
+    return (resource.model_dump_json() + "\n").encode("utf-8")
+
+
+RESOURCE_LINES = Encoding(resource_line, b"")
+
+
 def resource_lines(records: list[dict[str, Any]]) -> bytes:
-    """Records as FHIR resources, one per line (NDJSON, as FHIR bulk data is written)."""
-    lines = [
-        (outcome(r) if "error" in r else guidance(r)).model_dump_json() + "\n" for r in records
-    ]
-    return "".join(lines).encode("utf-8")
+    """Records as FHIR resources, one per line."""
+    return RESOURCE_LINES(records)
 
 
 class FhirLinesWriter(JsonLinesWriter):
     """``triage batch --format fhir``: a GuidanceResponse per result, an OperationOutcome per
     error record, in input order; the workers build them (``encode``)."""
 
-    encode = staticmethod(resource_lines)
+    encode = RESOURCE_LINES
 
     def write(self, record: dict[str, Any]) -> None:
         self.write_encoded(resource_lines([record]), 1)
