@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 from importlib import import_module
+from pathlib import Path
 
 import click
 import pytest
@@ -126,3 +127,27 @@ def test_a_table_entry_that_is_no_command_is_refused():
     group = LazyGroup("g", lazy={"x": Lazy("triage.cli:COMMANDS", "Not a command.")})
     with pytest.raises(TypeError, match="not a click command"):
         group.get_command(click.Context(group), "x")
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["--version"], ["--help"], ["batch", "--help"]])
+def test_version_and_help_on_a_full_disk_are_one_line_and_status_4(args):
+    """They write while the options are parsed, before any command runs."""
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "triage", *args], stdout=full, stderr=subprocess.PIPE, text=True
+        )
+    assert result.returncode == 4
+    assert result.stderr.splitlines() == ["error: cannot write output: No space left on device"]
+
+
+@pytest.mark.parametrize("args", [["--version"], ["--help"]])
+def test_version_and_help_into_a_closed_pipe_end_quietly(args):
+    read, write = os.pipe()
+    os.close(read)
+    result = subprocess.run(
+        [sys.executable, "-m", "triage", *args], stdout=write, stderr=subprocess.PIPE, text=True
+    )
+    os.close(write)
+    assert result.returncode == 141
+    assert result.stderr == ""

@@ -12,7 +12,7 @@ import errno
 import os
 import stat
 import sys
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -157,16 +157,28 @@ class Group(click.Group):
                 if sys.stdout is not None and not sys.stdout.closed:
                     sys.stdout.flush()
         except OSError as exc:
-            if exc.filename is not None:
-                message = f"error: {exc.filename}: {reason(exc)}"
-            else:
-                _drop_stdout()
-                if exc.errno == errno.EPIPE:
-                    ctx.exit(EXIT_BROKEN_PIPE)
-                message = f"error: cannot write output: {reason(exc)}"
-            with contextlib.suppress(OSError):
-                click.echo(message, err=True)
-            ctx.exit(EXIT_WRITE_FAILED)
+            _output_failed(ctx, exc)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """The group's own options; ``--version`` and ``--help`` write as they are parsed."""
+        try:
+            return super().parse_args(ctx, args)
+        except OSError as exc:
+            _output_failed(ctx, exc)
+
+
+def _output_failed(ctx: click.Context, exc: OSError) -> NoReturn:
+    """End the command after a failed write: quietly for a closed pipe, else with one line."""
+    if exc.filename is not None:
+        message = f"error: {exc.filename}: {reason(exc)}"
+    else:
+        _drop_stdout()
+        if exc.errno == errno.EPIPE:
+            ctx.exit(EXIT_BROKEN_PIPE)
+        message = f"error: cannot write output: {reason(exc)}"
+    with contextlib.suppress(OSError):
+        click.echo(message, err=True)
+    ctx.exit(EXIT_WRITE_FAILED)
 
 
 def _drop_stdout() -> None:
