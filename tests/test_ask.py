@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import re
 
+import click
 import pytest
 import yaml
 from click.testing import CliRunner
+from conftest import ROOT
 
 from triage.cli import main
 
@@ -299,3 +301,20 @@ def test_save_as_json_writes_json_that_batch_reproduces(tmp_path):
     assert doc["expect"]["disposition"] == "emergency"
     check = CliRunner().invoke(main, ["batch", "--check", "--format", "csv", str(saved)])
     assert check.exit_code == 0, check.output
+
+
+def test_the_next_step_is_said_once_in_the_terminal(triage):
+    """The summary's "What to do now" is not said again in the details, for any outcome."""
+    from triage.cases import iter_cases
+    from triage.render import next_step, render_result
+
+    seen = set()
+    for case in iter_cases([str(ROOT / "cases")], triage.rulebase):
+        if not hasattr(case, "answers"):
+            continue
+        record = triage.result(case)
+        text = click.unstyle(render_result(record, triage.rulebase, width=10**6))
+        step = next_step(record["plan"])
+        assert text.count(step) == 1, (case.id, step)
+        seen.add(record["disposition"])
+    assert seen == {o.disposition for o in triage.rulebase.outcomes}

@@ -146,3 +146,78 @@ def test_only_the_newest_entries_are_kept(cache, monkeypatch):
         rulecache.store(f"{i:064x}", "p", b"{}")
         os.utime(next(cache.glob(f"{i:064x}-*")), (i, i))  # mtimes in order, whatever the clock
     assert [e[63] for e in entries(cache)] == ["2", "3", "4"]
+
+
+def test_nothing_but_old_entries_is_ever_removed(cache, monkeypatch):
+    monkeypatch.setattr(rulecache, "KEEP", 1)
+    cache.mkdir(mode=0o700)
+    mine = [cache / "report.json", cache / f"{'a' * 64}.json", cache / "notes.txt"]
+    for p in mine:
+        p.write_text("{}")
+    old_tmp, new_tmp = cache / ".tmp-old", cache / ".tmp-new"
+    old_tmp.write_text("{")
+    new_tmp.write_text("{")
+    os.utime(old_tmp, (0, 0))  # left by a writer that died long ago
+    for i in range(3):
+        rulecache.store(f"{i:064x}", "p", b"{}")
+    assert all(p.exists() for p in mine) and new_tmp.exists() and not old_tmp.exists()
+    assert len([e for e in entries(cache) if e.endswith(f"-p-{rulecache.FORMAT}.json")]) == 1
+
+
+def test_an_entry_changed_by_hand_or_copied_under_another_name_is_not_used(
+    cache, parses, rules_copy
+):
+    first = load_rulebase(rules_copy)
+    (entry,) = cache.iterdir()
+    data = entry.read_bytes()
+    assert b"Emergency" in data
+    entry.write_bytes(data.replace(b"Emergency", b"Tampered", 1))
+    parses.clear()
+    assert load_rulebase(rules_copy) == first
+    assert len(parses) == len(first.files)
+    # the same content under the name of another rule base (say, another version of it)
+    parser = knowledge._parser_version()
+    assert rulecache.load(first.sha256, parser, first.files) is not None  # written again
+    (cache / entry.name.replace(first.sha256, "0" * 64)).write_bytes(entry.read_bytes())
+    assert rulecache.load("0" * 64, parser, first.files) is None
+
+
+@pytest.mark.skipif(os.name != "posix", reason="POSIX modes")
+def test_a_directory_others_may_write_to_is_not_used(cache, parses, rules_copy):
+    cache.mkdir()
+    cache.chmod(0o777)
+    load_rulebase(rules_copy)
+    load_rulebase(rules_copy)
+    assert entries(cache) == []
+    assert len(parses) == 2 * 10
+
+
+def test_a_new_cache_directory_is_private(cache, rules_copy):
+    load_rulebase(rules_copy)
+    assert cache.stat().st_mode & 0o777 == 0o700
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
+@pytest.mark.parametrize("kind", ["fifo", "dev-zero", "huge"])
+def test_an_entry_that_is_no_regular_file_or_too_large_is_a_miss(
+    cache, parses, rules_copy, monkeypatch, kind
+):
+    first = load_rulebase(rules_copy)
+    (entry,) = cache.iterdir()
+    entry.unlink()
+    if kind == "fifo":
+        os.mkfifo(entry)  # opened for reading, it would wait for a writer for ever
+    elif kind == "dev-zero":
+        entry.symlink_to("/dev/zero")  # never ends
+    else:
+        monkeypatch.setattr(rulecache, "MAX_ENTRY_BYTES", 100)
+        entry.write_bytes(b"0" * 101)
+    parses.clear()
+    assert load_rulebase(rules_copy) == first
+    assert len(parses) == len(first.files)
+
+
+def test_a_relative_cache_directory_is_taken_from_where_the_command_runs(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TRIAGE_CACHE_DIR", "here")
+    assert rulecache.cache_dir() == tmp_path / "here"

@@ -254,6 +254,8 @@ def test_the_answers_download_for_a_clinic_as_fhir_that_batch_reads(web, triage,
         ({**CALM, "sensations": "ache"}, "self_stretching"),
         ({**CALM, "location": "upper_back", "sensations": "tightness"}, "tool_use"),
         ({**CALM, "fever": "yes"}, "doctor"),
+        ({**CALM, "function_limited": "yes"}, "physical_therapist"),
+        ({**CALM, "both_legs": "yes"}, "emergency"),
     ],
 )
 def test_the_next_step_is_said_once(web, answers, disposition):

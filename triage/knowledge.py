@@ -162,14 +162,14 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     sha256 = digest.hexdigest()
     names = [p.name for p in yaml_files]
     parser = _parser_version()
-    cached = rulecache.load(sha256, parser, names)
+    cached = rulecache.load(sha256, parser, names) if parser else None
     docs: dict[str, Any] = cached if cached is not None else {}
     for p, data in contents:
         if cached is None:
             docs[p.name] = parse_yaml(p, data)
         if not (data.isascii() and b"\\" not in data) and _MAY_HOLD_CONTROL.search(data):
             _check_plain_text(str(p), docs[p.name])  # (it is rare: a quick look first)
-    entry = rulecache.encode(docs) if cached is None else None
+    entry = rulecache.encode(docs) if cached is None and parser else None
 
     def rel(name: str) -> str:
         return str(root / name)
@@ -194,7 +194,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         rel("plans.yaml"), docs["plans.yaml"], sources, dispositions, regions, default_region
     )
     _check_advice(rules, plans)
-    if entry is not None:
+    if entry is not None and parser:
         rulecache.store(sha256, parser, entry)
     return RuleBase(
         path=root,
@@ -212,12 +212,16 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
     )
 
 
-def _parser_version() -> str:
+def _parser_version() -> str | None:
     """What the documents of a rule file depend on besides its bytes: PyYAML, libyaml, and
-    this program's reader of them (by its file's time: an edited reader is a new entry)."""
+    this program's reader of them (by its file's time: an edited reader is a new entry).
+    None if that cannot be told (the reader is not a file): then nothing is cached."""
     from . import documents
 
-    reader = os.stat(documents.__file__).st_mtime_ns
+    try:
+        reader = os.stat(documents.__file__).st_mtime_ns
+    except (OSError, TypeError):
+        return None
     return f"yaml{yaml.__version__}{'c' if documents.CParser else 'py'}-{reader}"
 
 

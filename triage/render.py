@@ -224,7 +224,8 @@ def _plan(out: _Text, plan: dict[str, Any], skip: str = "") -> None:
         pt = plan["physical_therapist"]
         out.add("  How to find a physical therapist:")
         for item in pt["find"] + pt["ask_about"]:
-            out.bullet(item["text"], 4)
+            if item["text"] != skip:
+                out.bullet(item["text"], 4)
         out.add("  Meanwhile:")
         for item in pt["meanwhile"]:
             out.bullet(item["text"], 4)

@@ -177,10 +177,12 @@ def evaluate_chunks(
     ctx = multiprocessing.get_context("fork" if fork else "spawn")
     if fork:  # forked workers inherit the compiled engine instead of each compiling it
         triage.engine.warm()
-        import gc
-
-        gc.freeze()  # and the collector leaves it alone, so its pages stay shared
     with ExitStack() as stack:
+        if fork:  # and the collector leaves what they inherit alone, so its pages stay shared
+            import gc
+
+            gc.freeze()
+            stack.callback(gc.unfreeze)  # (this process may go on to other things)
         # Workers leave encoded records here (see the module's docstring); removed at the end,
         # after the pool has shut down, whatever the way out.
         spool = _spool(stack)
