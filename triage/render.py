@@ -223,9 +223,10 @@ def _plan(out: _Text, plan: dict[str, Any], skip: str = "") -> None:
     if "physical_therapist" in plan:
         pt = plan["physical_therapist"]
         out.add("  How to find a physical therapist:")
+        # The ways to find one read as a whole ("Or ask your GP..."): all of them, even the
+        # first, which the summary gave as the next step.
         for item in pt["find"] + pt["ask_about"]:
-            if item["text"] != skip:
-                out.bullet(item["text"], 4)
+            out.bullet(item["text"], 4)
         out.add("  Meanwhile:")
         for item in pt["meanwhile"]:
             out.bullet(item["text"], 4)
