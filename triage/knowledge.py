@@ -161,7 +161,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         contents.append((p, data))
     sha256 = digest.hexdigest()
     names = [p.name for p in yaml_files]
-    parser = _parser_version()
+    parser = _parser_version() if rulecache.cache_dir() is not None else None  # None: no cache
     cached = rulecache.load(sha256, parser, names) if parser else None
     docs: dict[str, Any] = cached if cached is not None else {}
     for p, data in contents:
