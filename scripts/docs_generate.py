@@ -418,7 +418,52 @@ def rules_diff() -> str:
     return console("uv run triage rules diff rules-changed cases/", out)
 
 
+# --- the command line ------------------------------------------------------------------------
+
+
+def command_paths() -> Iterator[list[str]]:
+    """Every command and subcommand of ``triage``, as the words that name it, in help order."""
+    import click
+
+    from triage.cli import main
+
+    def walk(cmd: click.Command, path: list[str]) -> Iterator[list[str]]:
+        yield path
+        if isinstance(cmd, click.Group):
+            ctx = click.Context(cmd, info_name=path[-1] if path else "triage")
+            for name in cmd.list_commands(ctx):
+                sub = cmd.get_command(ctx, name)
+                if sub is not None and not sub.hidden:
+                    yield from walk(sub, [*path, name])
+
+    yield from walk(main, [])
+
+
+def cli_reference() -> str:
+    """The ``--help`` of every command, each under its own heading."""
+    from click.testing import CliRunner
+
+    from triage.cli import main
+
+    out = []
+    for path in command_paths():
+        name = " ".join(["triage", *path])
+        result = CliRunner().invoke(
+            main, [*path, "--help"], prog_name="triage", env=PLAIN, terminal_width=80
+        )
+        assert result.exit_code == 0, (name, result.output)
+        out.append(f"### {name}\n\n" + console(f"{name} --help", result.output.rstrip("\n")))
+    return "\n".join(out)
+
+
+#: The environment of the help texts: no colour, and no option's default taken from the
+#: writer's own environment.
+PLAIN = {"NO_COLOR": "1", "TRIAGE_RULES": None, "TRIAGE_REGION": None, "TRIAGE_AUDIT_LOG": None}
+
+
 GENERATED: dict[str, Callable[[], str]] = {
+    # cli.md
+    "cli-reference": cli_reference,
     # questions.md
     "questions-table": questions_table,
     "question-values": question_values,

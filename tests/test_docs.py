@@ -23,6 +23,7 @@ from triage.result import build_result
 
 DOCS = ROOT / "docs"
 REFERENCE = (
+    "cli.md",
     "case-files.md",
     "questions.md",
     "result-record.md",
@@ -188,3 +189,14 @@ def test_nothing_outside_tests_names_what_a_clone_does_not_have():
             if OUTSIDE.search(line) or (f.suffix == ".md" and SPEC_LINK.search(line)):
                 found.append(f"{f.relative_to(ROOT)}:{n}: {line.strip()}")
     assert found == []
+
+
+def test_the_cli_reference_has_every_command_and_subcommand():
+    paths = list(load_generator().command_paths())
+    assert (
+        ["batch"] in paths and ["rules", "check"] in paths and ["export", "questionnaire"] in paths
+    )
+    text = doc("cli.md")
+    for path in paths:
+        name = " ".join(["triage", *path])
+        assert f"### {name}\n" in text and f"$ {name} --help\n" in text
