@@ -206,7 +206,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         outcomes=outcomes,
         rules=rules,
         plans=plans,
-        files=[p.name for p in yaml_files],
+        files=names,
         groups=groups,
         ask_first=ask_first,
     )
