@@ -71,9 +71,9 @@ def edit(raw: list[bytes]) -> list[bytes]:
         (edit, [3]),  # line 2 changed: line 3 no longer follows it
         (lambda r: r[:2] + r[3:], [3]),  # line 3 deleted
         (lambda r: [r[0], r[2], r[1], *r[3:]], [2, 3, 4]),  # lines 2 and 3 swapped
-        (lambda r: r[:2] + [r[4]] + r[2:], [3, 4]),  # a copy of line 5 put in as line 3
+        (lambda r: [*r[:2], r[4], *r[2:]], [3, 4]),  # a copy of line 5 put in as line 3
         (lambda r: r[1:], [1]),  # the first line deleted
-        (lambda r: r[:2] + [b"\n"] + r[2:], [3, 4]),  # a blank line added
+        (lambda r: [*r[:2], b"\n", *r[2:]], [3, 4]),  # a blank line added
     ],
     ids=["edited", "deleted", "reordered", "inserted", "first-deleted", "blank"],
 )
