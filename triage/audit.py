@@ -316,6 +316,51 @@ def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def find_decision(
+    path: str | os.PathLike[str],
+    line: int | None = None,
+    decision_id: str | None = None,
+    warn: Callable[[str], None] | None = None,
+) -> Entry | None:
+    """The record on ``line``, or the one whose ``decision_id`` (or else, if only one
+    record has it, whose case ``id``) is ``decision_id``; None if there is none."""
+    by_case: list[Entry] = []
+    for e in read_log(path, warn if line is None else None):
+        if line is not None:
+            if e.line == line:
+                return e
+            if e.line > line:
+                break
+        elif e.record.get("decision_id") == decision_id:
+            return e
+        elif str(e.record.get("id")) == decision_id:
+            by_case.append(e)
+    if line is not None and warn is not None:
+        # the line itself is broken: say why, as the summary would
+        for problem in _line_problems(path, line):
+            warn(problem)
+    return by_case[0] if len(by_case) == 1 else None
+
+
+def _line_problems(path: str | os.PathLike[str], line: int) -> list[str]:
+    out: list[str] = []
+    for e in read_log(path, out.append):
+        if e.line >= line:
+            break
+    return [p for p in out if f": line {line}: " in p]
+
+
+def is_log(path: str | os.PathLike[str]) -> bool:
+    """The file's first line is a decision record (so it is an audit log, not cases)."""
+    try:
+        with open(path, "rb") as fh:
+            first = fh.readline(1 << 20)
+    except OSError:
+        return False
+    record, problem = _parse(first)
+    return problem is None and isinstance(record, dict) and record.get("kind") == RECORD_KIND
+
+
 def _not_a_record(record: Any) -> str | None:
     """Why a line's JSON is not a decision record (a field of the wrong shape), or None."""
     if not isinstance(record, dict) or not isinstance(record.get("result"), dict):
