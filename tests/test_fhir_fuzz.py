@@ -202,3 +202,27 @@ def test_explain_gives_a_line_and_no_traceback(tmp_path_factory, doc):
     result = run(["explain", str(path)])
     assert result.exception is None or isinstance(result.exception, SystemExit), result.output
     assert "Traceback" not in result.output
+
+
+def bundle(*docs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [{"resource": d} for d in docs],
+    }
+
+
+@fuzz(200)
+@given(doc=mutated(bundle(DOCS[0], DOCS[2])))
+def test_a_bundle_broken_at_any_depth_gives_records_not_a_traceback(triage, tmp_path_factory, doc):
+    from triage.cases import iter_cases
+
+    path = tmp_path_factory.mktemp("fuzz") / "bundle.json"
+    path.write_text(json.dumps(doc))
+    items = list(iter_cases([str(path)], triage.rulebase))
+    assert items and all(isinstance(i, Case | CaseError) for i in items)
+    entries = doc.get("entry") if isinstance(doc, dict) else None
+    envelope = {k: v for k, v in doc.items() if k != "entry"} if isinstance(doc, dict) else None
+    whole = envelope == {"resourceType": "Bundle", "type": "collection"}  # else one error
+    if isinstance(entries, list) and entries and whole:
+        assert len(items) == len(entries)  # one record per entry
