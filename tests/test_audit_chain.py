@@ -171,3 +171,15 @@ def test_a_physical_therapist_decision_lists_its_rules_apart_from_the_overruled(
     assert again["decision_id"] != entry["decision_id"]
     given = append_decision(tmp_path / "audit.jsonl", {**record, "decision_id": "d-1"})
     assert given["decision_id"] == "d-1"
+
+
+def test_verify_in_json_and_with_an_unchained_older_line(log):
+    older = json.loads(lines(log)[0])
+    del older["prev"]
+    log.write_bytes(json.dumps(older).encode() + b"\n" + log.read_bytes())
+    result = run("audit", "--verify", "--format", "json", str(log))
+    assert result.exit_code == 1
+    report = json.loads(result.stdout)
+    assert [b["line"] for b in report["breaks"]] == [1, 2]
+    assert "not chained" in report["breaks"][0]["problem"]
+    assert run("audit", "--verify", "--replay", str(log)).exit_code == 2
