@@ -126,8 +126,13 @@ def test_errors_carry_the_cli_message_and_field(api):
     }
     cases = [
         (b"not json", 400, "invalid JSON: Expecting value at line 1 column 1", None),
-        (b'{"answers": {"fever": "yes", "fever": "no"}}', 400, "duplicate key 'fever'", None),
-        (b"\xff\xfe", 400, "not UTF-8 text", None),
+        (
+            b'{"answers": {"fever": "yes", "fever": "no"}}',
+            400,
+            "duplicate key 'fever'",
+            "answers.fever",
+        ),
+        (b"\xff\xfe", 400, "request body is not UTF-8 text", None),
         (b"[" * 100_000, 400, "nested too deeply", None),
         (b"", 400, "empty request body: expected a JSON object", None),
         (b"[]", 422, "a case must be a mapping with 'answers'", None),
