@@ -62,7 +62,6 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
     records = Records(triage, settings.region, settings.audit_log)
     api = Api(triage, records)
     pages = Pages(triage, records, environment())
-    openapi = json_bytes(openapi_document(triage.rulebase))
 
     async def openapi_json(request: Request) -> Response:
         return Response(openapi, media_type="application/json")
@@ -133,6 +132,13 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         Route("/cds-services/{id}/feedback", cds_feedback, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    fhir_ops = [
+        (method, r.path)
+        for r in routes
+        if isinstance(r, Route) and r.path.startswith(FHIR_PREFIX)
+        for method in sorted((r.methods or set()) - {"HEAD"})
+    ]
+    openapi = json_bytes(openapi_document(triage.rulebase, fhir_ops))
     app = Starlette(
         routes=[guarded(r, settings.cors_origins) for r in routes],
         exception_handlers={
