@@ -502,7 +502,7 @@ def detail(
             found = True
             names = "; ".join(r.get("source_names") or [])
             title = r.get("title") or r["text"]
-            out.append(f"- {_md(title)}" + (f" (Source: {_md(names)}.)" if names else ""))
+            out.append(f"- {_md(title)}." + (f" Sources: {_md(names)}." if names else ""))
     if not found:
         out.append("- None.")
     shown_unanswered = [q for q in record["unanswered"] if q not in (open_urgent or [])]
