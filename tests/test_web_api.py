@@ -229,7 +229,8 @@ def test_interview_walks_screens_to_the_batch_record(api, triage):
     assert body["screen"] is None
     result = body["result"]
     assert result["disposition"] == "tool_use"
-    evaluated = post_json(api, "/v1/evaluate", {"id": "interview", "answers": answers}).json()
+    assert re.fullmatch(r"interview-[0-9a-f]{32}", result["id"])  # random: nothing personal
+    evaluated = post_json(api, "/v1/evaluate", {"id": result["id"], "answers": answers}).json()
     assert result == evaluated
     assert steps < len(answers)  # grouped questions share a screen
 
@@ -324,9 +325,10 @@ def test_every_decision_goes_to_the_audit_log(triage, tmp_path):
             headers={"content-type": "application/x-ndjson"},
         )
     entries = [e.record for e in read_log(log)]
+    assert re.fullmatch(r"interview-[0-9a-f]{32}", entries[1]["id"])
     assert [(e["id"], e["endpoint"]) for e in entries] == [
         ("a", "/v1/evaluate"),
-        ("interview", "/v1/interview"),
+        (entries[1]["id"], "/v1/interview"),
         ("request[1]", "/v1/evaluate"),
     ]
     assert entries[0]["command"] == "serve"

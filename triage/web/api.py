@@ -14,6 +14,7 @@ The advice is for the server's ``--region``, or the request's ``?region=``.
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -118,7 +119,9 @@ class Api:
         for key in doc:
             if key != "answers":
                 raise HttpError(422, "unknown field (an interview request has answers)", key)
-        case = case_of(doc, self.triage.rulebase, "interview")  # only "answers", checked above
+        # Only "answers", checked above: the id is the server's, random, so that each finished
+        # interview is its own decision in the audit log, and says nothing about the person.
+        case = case_of(doc, self.triage.rulebase, f"interview-{uuid.uuid4().hex}")
         region = self.region_of(request)
         ev = self.triage.evaluate(case.answers)
         screen = ev.screen
