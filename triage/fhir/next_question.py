@@ -54,7 +54,7 @@ def next_question(
         raw = _response_of(read_json(body))
         case = case_from_resource(raw, triage.rulebase, source=SOURCE, default_id="next-question")
         if isinstance(case, CaseError):
-            raise Refused(422, case.message, case.field)
+            raise Refused(422, case.message, case.field, getattr(case, "expression", None))
     except Refused as exc:
         return fhir_refusal(exc)
     qr = advance(triage, QuestionnaireResponse.model_validate(raw), case, region, audit)
@@ -72,7 +72,10 @@ def _response_of(doc: Any) -> dict[str, Any]:
         ]
         if len(found) != 1 or not isinstance(found[0], dict):
             raise Refused(
-                422, f"a Parameters request holds one resource named {PARAMETER!r}", "parameter"
+                422,
+                f"a Parameters request holds one resource named {PARAMETER!r}",
+                "parameter",
+                "Parameters.parameter",
             )
         return found[0]
     if not isinstance(doc, dict):
@@ -94,7 +97,7 @@ def advance(
     asked = [link for link in _links(qr.item or []) if link in answers]
     ev = triage.evaluate(answers)
     screen = ev.screen
-    extensions = [e for e in qr.extension or [] if e.url != c.GUIDANCE]
+    extensions = [e for e in qr.extension or [] if e.url != c.extension_url("guidance")]
     if screen is not None:
         following = [q.id for q in screen.questions]
         contained: list[Any] = [adaptive(rb, asked + following, required=following)]
@@ -107,7 +110,10 @@ def advance(
         questionnaire.item = [*(questionnaire.item or []), outcome_item(outcome_text(record))]
         contained = [questionnaire, guidance(record, contained=False), parameters(record)]
         extensions.append(
-            Extension(url=c.GUIDANCE, valueReference=Reference(reference=f"#{GUIDANCE_ID}"))
+            Extension(
+                url=c.extension_url("guidance"),
+                valueReference=Reference(reference=f"#{GUIDANCE_ID}"),
+            )
         )
         status = "completed"
     return qr.model_copy(
