@@ -65,14 +65,16 @@ class AnswerCodes:
         return Coding(system=self.system, code=NONE_CODE, display=NONE_DISPLAY)
 
 
-_CODES: dict[str, AnswerCodes] = {}
+_CODES: dict[tuple[str, str], AnswerCodes] = {}
 
 
 def answer_codes(rb: RuleBase) -> AnswerCodes:
-    """The answer codes of a rule base (computed once per rule base content: its sha256)."""
-    codes = _CODES.get(rb.sha256)
+    """The answer codes of a rule base (computed once per rule base content, its sha256, and
+    canonical base)."""
+    key = (rb.sha256, code_system_url(rb, "answers"))
+    codes = _CODES.get(key)
     if codes is None:
-        codes = _CODES[rb.sha256] = _answer_codes(rb)
+        codes = _CODES[key] = _answer_codes(rb)
     return codes
 
 

@@ -14,8 +14,12 @@ chooses the next screen as it does for ``triage ask``, and the reply is the resp
   words, and the outcome for machines as a contained GuidanceResponse (``#guidance``, with its
   Parameters beside it) that the extension ``.../StructureDefinition/guidance`` points at.
 
-What the client sent besides (id, subject, authored, author, ...) is kept; its items are
-given back in the catalogue's form, and a narrative, now out of date, is dropped.
+What the client sent besides (id, subject, author, ...) is kept; its items are given back in
+the catalogue's form, and a narrative, now out of date, is dropped. The reply meets SDC's
+adaptive response profile (``sdc-questionnaireresponse-adapt``, which it declares): it is
+``authored`` now, has a unique ``identifier`` (the client's, else a new one), and a
+``subject``: the client's, else a Patient reference that only says the person is not
+identified here.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fhir.resources.R4B.extension import Extension
+from fhir.resources.R4B.meta import Meta
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.reference import Reference
 
@@ -34,9 +39,10 @@ from . import canonical as c
 from .guidance import GUIDANCE_ID, guidance, parameters
 from .questionnaire import adaptive, outcome_item
 from .replies import FHIR_JSON, Refused, Reply, fhir_refusal, read_json
-from .responses import case_from_resource, response_items
+from .responses import case_from_resource, new_identifier, now, response_items
 
 SOURCE = "$next-question"  # a result's ``source`` for a response that came in a request
+UNIDENTIFIED = "The person answering (not identified to this service)"
 PARAMETER = "questionnaire-response"
 
 
@@ -116,8 +122,14 @@ def advance(
             )
         )
         status = "completed"
+    meta = qr.meta.model_copy() if qr.meta else Meta()
+    meta.profile = [*dict.fromkeys([*(meta.profile or []), c.ADAPTIVE_RESPONSE_PROFILE])]
     return qr.model_copy(
         update={
+            "meta": meta,
+            "identifier": qr.identifier or new_identifier(),
+            "authored": now(),
+            "subject": qr.subject or Reference(type="Patient", display=UNIDENTIFIED),
             "text": None,
             "contained": contained,
             "extension": extensions or None,
