@@ -23,6 +23,7 @@ from ..knowledge import RuleBase
 from ..questions import Question
 from ..typed import label
 from .canonical import code_system_id, code_system_url, computable_name
+from .narrative import narrative
 
 #: The yes/no answers, and "none of these" for a multi question answered with no value.
 YESNO_CODES = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
@@ -106,6 +107,7 @@ def code_system(rb: RuleBase, kind: str) -> CodeSystem:
     }
     return CodeSystem(
         id=code_system_id(rb, kind),
+        text=narrative(titles[kind], items=(f"{x.code}: {x.display}" for x in concepts)),
         url=code_system_url(rb, kind),
         version=rb.version,
         name=computable_name(rb.name, kind),
