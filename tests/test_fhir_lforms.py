@@ -30,7 +30,7 @@ CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 LFORMS = ROOT / "tests" / "node" / "node_modules" / "lforms" / "dist" / "lforms"
 ORIGIN = "http://lforms.test"
-PAGE = f"""<!doctype html><html lang="en"><head><meta charset="utf-8">
+PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <link rel="stylesheet" href="/lforms/webcomponent/styles.css"></head><body>
 <div id="form"></div>
 <script src="/lforms/webcomponent/assets/lib/zone.min.js"></script>
