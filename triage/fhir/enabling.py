@@ -42,7 +42,7 @@ class Need:
 
 
 @dataclass(frozen=True)
-class Test:
+class Gate:
     """One enableWhen: ``question`` ``operator`` ``answer`` (a code, or a number)."""
 
     question: str
@@ -61,7 +61,7 @@ def required(rb: RuleBase) -> frozenset[str]:
     return frozenset(out)
 
 
-def enable_when(rb: RuleBase, question: str) -> tuple[list[Test], str | None]:
+def enable_when(rb: RuleBase, question: str) -> tuple[list[Gate], str | None]:
     """The enableWhen tests of ``question`` and their behaviour (``all``/``any``, or None for
     a single test); no tests when it is always shown."""
     readers = [r for r in rb.rules if question in r.questions]
@@ -155,13 +155,13 @@ def _pick(
     return a if choose(a[0], b[0]) == a[0] else b  # type: ignore[operator]
 
 
-def _tests(rb: RuleBase, need: Need) -> list[Test]:
+def _tests(rb: RuleBase, need: Need) -> list[Gate]:
     """A need as enableWhen tests: any one value (coded), or both bounds (numbers)."""
     q = rb.questions[need.question]
     if q.type not in ("integer", "number"):
         if set(need.values) >= set(q.choices):
             return []  # any answer will do: no test
-        return [Test(q.id, "=", v) for v in need.values]
+        return [Gate(q.id, "=", v) for v in need.values]
     tests = []
     for bound, inclusive, strict, loose in (
         (need.low, need.low_inclusive, ">", ">="),
@@ -173,7 +173,7 @@ def _tests(rb: RuleBase, need: Need) -> list[Test]:
             if bound != math.floor(bound):  # "above 5.5" of whole numbers: at least 6
                 bound = math.ceil(bound) if strict == ">" else math.floor(bound)
                 inclusive = True
-            tests.append(Test(q.id, loose if inclusive else strict, int(bound)))
+            tests.append(Gate(q.id, loose if inclusive else strict, int(bound)))
         else:
-            tests.append(Test(q.id, loose if inclusive else strict, float(bound)))
+            tests.append(Gate(q.id, loose if inclusive else strict, float(bound)))
     return tests

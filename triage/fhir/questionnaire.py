@@ -36,7 +36,7 @@ from ..knowledge import RuleBase
 from ..questions import Question
 from . import canonical as c
 from .codes import answer_codes
-from .enabling import Test, enable_when
+from .enabling import Gate, enable_when
 from .enabling import required as required_questions
 from .narrative import narrative
 from .terminology import question_codes
@@ -213,7 +213,7 @@ def _question(rb: RuleBase, q: Question, required: bool, whole: bool) -> Questio
     )
 
 
-def _enable_when(rb: RuleBase, test: Test) -> QuestionnaireItemEnableWhen:
+def _enable_when(rb: RuleBase, test: Gate) -> QuestionnaireItemEnableWhen:
     q = rb.questions[test.question]
     if q.type in ("integer", "number"):
         kind = "answerInteger" if q.type == "integer" else "answerDecimal"
