@@ -202,4 +202,3 @@ def test_the_validator_finds_what_breaks_r4(triage, tmp_path):
     assert set(found) == {"1:Questionnaire", "2:Questionnaire", "3:Questionnaire", "4:CodeSystem"}
     assert any("que-1" in e for e in found["2:Questionnaire"])
     assert any("txt-1" in e for e in found["3:Questionnaire"])
-
