@@ -120,34 +120,27 @@ def type_in(page: Any, link: str, value: str) -> None:
 
 
 def fill_as(page: Any, answers: dict[str, Any], triage: Any) -> None:
-    """Answer as a person would: the given answers, and "No" to every other yes/no question
-    the form shows."""
+    """Answer as a person would: the given answers, then "No" to every other yes/no question
+    the form shows and "None of these" to every other multi question it shows (again, for
+    the questions that an answer brought into view)."""
     rb = triage.rulebase
-    for q in sorted(rb.questions.values(), key=lambda q: q.order):
-        if q.id in answers or q.type != "yesno":
-            continue
-        if item(page, q.id).count():
-            choose(page, q.id, "No")
     for link, value in answers.items():
         q = rb.questions[link]
         if q.type in ("integer", "number"):
             type_in(page, link, str(value))
         elif q.type == "multi":
             for v in value:
-                choose(page, link, q.labels.get(v, v) if v != "none" else "None of these")
+                choose(page, link, "None of these" if v == "none" else q.labels.get(v, v))
         else:
-            choose(
-                page,
-                link,
-                {"yes": "Yes", "no": "No", "unsure": "Not sure"}.get(value)
-                or q.labels.get(value, value),
-            )
-        # A question shown only after this answer (enableWhen) is answered "No" too.
-        for other in rb.questions.values():
-            if other.type == "yesno" and other.id not in answers and item(page, other.id).count():
-                checked = item(page, other.id).locator("input:checked").count()
-                if not checked:
-                    choose(page, other.id, "No")
+            words = {"yes": "Yes", "no": "No", "unsure": "Not sure"}.get(value)
+            choose(page, link, words or q.labels.get(value, value))
+    for _ in range(3):
+        for q in sorted(rb.questions.values(), key=lambda q: q.order):
+            if q.id in answers or q.type not in ("yesno", "multi"):
+                continue
+            shown = item(page, q.id)
+            if shown.count() and not shown.locator("input:checked").count():
+                choose(page, q.id, "No" if q.type == "yesno" else "None of these")
 
 
 def batch_of(response: dict[str, Any], tmp_path: Path, fmt: str = "jsonl") -> dict[str, Any]:

@@ -111,12 +111,14 @@ def _needs(rb: RuleBase, r: KRule, question: str) -> dict[str, Need]:
 
 def _need(rb: RuleBase, c: Condition) -> Need:
     q = rb.questions[c.question or ""]
-    if c.test in ("is", "in", "any_of"):
+    if c.test in ("is", "in", "any_of", "answered"):
         values = set(c.values)
-        if q.type == "yesno" and "yes" in values:
+        if q.type == "yesno" and "yes" in values and c.test != "answered":
             values.add("unsure")  # an unsure warning sign still fires its rule, softened
         return Need(q.id, tuple(v for v in q.choices if v in values))
-    return Need(q.id, (), c.low, c.low_inclusive, c.high, c.high_inclusive)
+    if q.type in ("integer", "number"):
+        return Need(q.id, (), c.low, c.low_inclusive, c.high, c.high_inclusive)
+    return Need(q.id, tuple(q.choices))  # a test not known here: any answer may meet it
 
 
 def _narrowest(a: Need, b: Need) -> Need:
