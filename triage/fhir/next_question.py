@@ -15,7 +15,7 @@ chooses the next screen as it does for ``triage ask``, and the reply is the resp
   Parameters beside it) that the extension ``.../StructureDefinition/guidance`` points at.
 
 What the client sent besides (id, subject, author, ...) is kept; its items are given back in
-the catalogue's form, and a narrative, now out of date, is dropped. The reply meets SDC's
+the catalogue's form, and its narrative is made anew from the answers. The reply meets SDC's
 adaptive response profile (``sdc-questionnaireresponse-adapt``, which it declares): it is
 ``authored`` now, has a unique ``identifier`` (the client's, else a new one), and a
 ``subject``: the client's, else a Patient reference that only says the person is not
@@ -39,7 +39,13 @@ from . import canonical as c
 from .guidance import GUIDANCE_ID, guidance, parameters
 from .questionnaire import adaptive, outcome_item
 from .replies import FHIR_JSON, Refused, Reply, fhir_refusal, read_json
-from .responses import case_from_resource, new_identifier, now, response_items
+from .responses import (
+    answers_narrative,
+    case_from_resource,
+    new_identifier,
+    now,
+    response_items,
+)
 
 SOURCE = "$next-question"  # a result's ``source`` for a response that came in a request
 UNIDENTIFIED = "The person answering (not identified to this service)"
@@ -130,7 +136,7 @@ def advance(
             "identifier": qr.identifier or new_identifier(),
             "authored": now(),
             "subject": qr.subject or Reference(type="Patient", display=UNIDENTIFIED),
-            "text": None,
+            "text": answers_narrative(rb, answers),
             "contained": contained,
             "extension": extensions or None,
             "questionnaire": f"#{contained[0].id}",
