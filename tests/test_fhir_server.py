@@ -219,8 +219,9 @@ def test_narratives_escape_what_they_quote():
 
 
 def test_the_canonical_base_is_a_setting(triage, monkeypatch, tmp_path):
-    # The option sets the variable for the process (and a server's workers): undone after.
-    monkeypatch.delenv(canonical.BASE_ENV, raising=False)
+    # The option sets the variable for the process (and a server's workers): set here first
+    # so that monkeypatch puts it back as it was after the test.
+    monkeypatch.setenv(canonical.BASE_ENV, canonical.DEFAULT_BASE)
     base = "https://fhir.clinic.test/r4"
     run = CliRunner().invoke(main, ["export", "questionnaire", "--fhir-base", base + "/"])
     assert run.exit_code == 0, run.output
