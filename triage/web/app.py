@@ -164,11 +164,13 @@ def guarded(route: Any, origins: tuple[str, ...]) -> Any:
     media = MEDIA_TYPES.get(path) or next(
         (v for k, v in FAMILY_MEDIA_TYPES.items() if path.startswith(k)), None
     )
+    if "{rest:path}" in path:  # the catch-all of unknown FHIR paths: a 404 or 405 first
+        media = None
     endpoint: Handler = route.endpoint  # type: ignore[assignment]
 
     async def checked(request: Request) -> Response:
         refuse_cross_site(request, origins)
-        if media is not None:
+        if media is not None and request.method == "POST":
             require_media_type(request, *media)
         return await endpoint(request)
 
