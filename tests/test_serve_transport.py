@@ -96,6 +96,9 @@ MALFORMED = {
     b"zz\r\nhello\r\n0\r\n\r\n",
     "a 100 KB URL": b"GET /" + b"a" * 100_000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
     "a NUL in Host": b"GET / HTTP/1.1\r\nHost: a\x00b\r\n\r\n",
+    "80 KB of headers": b"GET /healthz HTTP/1.1\r\nHost: x\r\n"
+    + b"".join(b"X-%d: %s\r\n" % (i, b"c" * 1000) for i in range(80))
+    + b"\r\n",
     "no HTTP at all": b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
 }
 

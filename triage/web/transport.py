@@ -98,6 +98,8 @@ class Protocol(HttpToolsProtocol):
         self.head_timer: asyncio.TimerHandle | None = None
         self.body_timer: asyncio.TimerHandle | None = None
         self.draining = False
+        self.head_size = 0  # bytes of the current request's line and headers
+        self.head_too_large = False
 
     # The wait for a request's head
 
@@ -141,9 +143,29 @@ class Protocol(HttpToolsProtocol):
         if self.head_since is not None:
             self.head_bytes += len(data)
         super().data_received(data)
-        too_long = self.head_since is not None and self.head_bytes > self.limits.max_head_bytes
-        if too_long and not self.transport.is_closing():
+        # A head still incomplete after this many bytes (one endless header line, say).
+        endless = self.head_since is not None and self.head_bytes > self.limits.max_head_bytes
+        if endless and not self.transport.is_closing():
             self.refuse(431, "Request Header Fields Too Large", "request headers too large")
+
+    def on_message_begin(self) -> None:
+        self.head_size = 0
+        super().on_message_begin()
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)
+        super().on_header(name, value)
+
+    def _count_head(self, size: int) -> None:
+        """Stop the parser (its error becomes a 431) once the head passes the limit."""
+        self.head_size += size
+        if self.head_size > self.limits.max_head_bytes:
+            self.head_too_large = True
+            raise ValueError("request head too large")
 
     def on_headers_complete(self) -> None:
         self.head_since = None
@@ -191,7 +213,10 @@ class Protocol(HttpToolsProtocol):
         self.transport.close()
 
     def send_400_response(self, msg: str) -> None:
-        self.refuse(400, "Bad Request", msg)
+        if self.head_too_large:
+            self.refuse(431, "Request Header Fields Too Large", "request headers too large")
+        else:
+            self.refuse(400, "Bad Request", msg)
 
     # Between requests, and at the end
 
