@@ -152,9 +152,12 @@ def test_the_boxes_of_a_multi_question_may_repeat(web):
     "method, path",
     [
         ("GET", "/static"),
+        ("GET", "/static/"),
         ("POST", "/v1/evaluate/"),
         ("GET", "/v1/questions/"),
         ("POST", "/interview/"),
+        ("GET", "/cds-services/"),
+        ("GET", "/fhir/Questionnaire/back-neck-triage/"),
     ],
 )
 def test_no_redirect_is_built_from_the_host_header(web, method, path):
