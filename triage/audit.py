@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -72,6 +73,9 @@ class AuditLog:
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
         self._fd: int | None = None
+        # flock keeps other processes out, but threads of one process share the open file,
+        # and with it the lock: they take turns here first.
+        self._threads = threading.Lock()
 
     def __enter__(self) -> AuditLog:
         return self
@@ -91,9 +95,10 @@ class AuditLog:
 
     def close(self) -> None:
         """Close the file (the log stays usable: the next append reopens it)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
+        with self._threads:
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
 
     def append(self, record: dict[str, Any]) -> None:
         """Append one record as one line, whole, even with other writers at the same time.
@@ -101,6 +106,10 @@ class AuditLog:
         A write that fails (``OSError``: a full disk, say) leaves the log as it was.
         """
         line = _line(record)
+        with self._threads:
+            self._append(line)
+
+    def _append(self, line: bytes) -> None:
         fd = self._open()
         if fcntl is not None:
             fcntl.flock(fd, fcntl.LOCK_EX)
