@@ -136,6 +136,22 @@ def test_idle_slow_and_stuck_clients_are_timed_out(serve):
         assert status_and_headers(read_reply(sock))[0] == 200
 
 
+def test_a_body_answered_before_it_was_read_is_not_taken_for_headers(serve):
+    """A 415 comes before the body is read; the 100 KB that follow are that body's, not a
+    head over the limit, and the connection serves the next request."""
+    server = serve("--no-access-log")
+    body = b"x" * 100_000
+    with connect(server) as sock:
+        head = post_head("/v1/evaluate", len(body)).replace(b"application/json", b"text/plain")
+        sock.sendall(head + body[:10])
+        first = read_reply(sock)
+        assert status_and_headers(first)[0] == 415, first[:200]
+        sock.sendall(body[10:])
+        sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        second = read_reply(sock)
+        assert status_and_headers(second)[0] == 200, second[:200]
+
+
 def raise_own_descriptor_limit(need: int) -> None:
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < need:

@@ -100,6 +100,7 @@ class Protocol(HttpToolsProtocol):
         self.draining = False
         self.head_size = 0  # bytes of the current request's line and headers
         self.head_too_large = False
+        self.reading_body = False  # between a request's head and the end of its body
 
     # The wait for a request's head
 
@@ -111,7 +112,9 @@ class Protocol(HttpToolsProtocol):
     def head_too_slow(self) -> None:
         if self.head_since is None or self.transport.is_closing():
             return
-        if self.head_bytes or unread_bytes(self.transport):
+        if self.reading_body:  # the rest of a body the server answered without reading
+            self.transport.close()
+        elif self.head_bytes or unread_bytes(self.transport):
             self.refuse(408, "Request Timeout", "request headers too slow")
         else:
             self.transport.close()  # idle: nothing to answer
@@ -134,13 +137,13 @@ class Protocol(HttpToolsProtocol):
             self.refuse(503, "Service Unavailable", "too many connections")
             return
         oldest = min(waiting, key=lambda c: c.head_since or 0.0)
-        if oldest.head_bytes or unread_bytes(oldest.transport):
+        if not oldest.reading_body and (oldest.head_bytes or unread_bytes(oldest.transport)):
             oldest.refuse(408, "Request Timeout", "request too slow, others waiting")
         else:
             oldest.transport.close()
 
     def data_received(self, data: bytes) -> None:
-        if self.head_since is not None:
+        if self.head_since is not None and not self.reading_body:
             self.head_bytes += len(data)
         super().data_received(data)
         # A head still incomplete after this many bytes (one endless header line, say).
@@ -169,6 +172,7 @@ class Protocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self.head_since = None
+        self.reading_body = True
         self._cancel("head_timer")
         super().on_headers_complete()
         if self.draining and self.cycle is not None:
@@ -185,6 +189,7 @@ class Protocol(HttpToolsProtocol):
 
     def on_message_complete(self) -> None:
         self._cancel("body_timer")
+        self.reading_body = False
         super().on_message_complete()
 
     def body_too_slow(self) -> None:
@@ -233,7 +238,7 @@ class Protocol(HttpToolsProtocol):
         self.draining = True
         if self.cycle is not None and not self.cycle.response_complete:
             self.cycle.keep_alive = False
-        elif self.head_bytes or unread_bytes(self.transport):
+        elif not self.reading_body and (self.head_bytes or unread_bytes(self.transport)):
             pass  # its request is arriving: on_headers_complete ends keep-alive
         else:
             self.transport.close()
