@@ -144,7 +144,9 @@ def number(question: Question, text: str) -> int | float:
     scale = re.fullmatch(r"([\w.,]+)\s*(?:/|out of|of)\s*10", low)
     if scale:
         low = scale.group(1)
-    m = re.fullmatch(r"([\w.,]+)(?:\s*([a-z]+))?", low)
+    # \s+, not \s*: with the unit's letters allowed inside the number's \w, "\s*" made a
+    # failed match try every split of a long word (quadratic); the matches are the same.
+    m = re.fullmatch(r"([\w.,]+)(?:\s+([a-z]+))?", low)
     if m is None:
         raise InputError(f"please give {allowed(question)}")
     value = _amount(m.group(1))

@@ -148,6 +148,9 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         },
         lifespan=lifespan,
     )
+    # No 307 to "path/" or back: its Location would be built from the Host header, which
+    # any client sets (and a POST client would send the answers there). A 404 instead.
+    app.router.redirect_slashes = False
     # Outside Starlette's own error handling, so that even a 500 has the headers.
     return SecurityHeaders(
         RequestId(Cors(app, settings.cors_origins)), access_log=settings.access_log
