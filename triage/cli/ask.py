@@ -19,6 +19,7 @@ from ..formats import json_bytes
 from ..interview import Interview, command_of, screen_help, screen_title, shown, why
 from ..printable import printable
 from ..questions import Question
+from ..regions import locale_setting, region_for_setting
 from ..render import render_details, render_summary
 from ..result import build_result
 from ..typed import (
@@ -118,6 +119,7 @@ def ask(
     """
     triage = load_triage(rules_dir)
     check_region(triage, region)
+    region, where = _region(triage, region)
     color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     ui = _Terminal(triage, color)
     interview = Interview(triage)
@@ -168,7 +170,7 @@ def ask(
     # The person sees the result before anything that could still fail (writing files); then
     # each write, whatever the others did: a failure is one line, and exit status 4.
     try:
-        ui.result(record, explain=explain, pager=not no_pager)
+        ui.result(record, explain=explain, pager=not no_pager, where=where)
         shown_to = None
     except OSError as exc:  # no one to show it to (stdout closed): still save and log it
         shown_to = exc
@@ -187,6 +189,27 @@ def ask(
         raise shown_to
     if failed:
         sys.exit(EXIT_WRITE_FAILED)
+
+
+def _region(triage: Any, given: str | None) -> tuple[str, str]:
+    """The region whose numbers the advice gives (``--region``, else the one the locale
+    chooses, else the rule base's default) and a line saying so, and how to change it."""
+    regions = triage.rulebase.plans.regions
+    setting = locale_setting(os.environ)
+    if given is not None:
+        chosen, how = given, ""
+    elif setting is not None and region_for_setting(regions, setting[1]) is not None:
+        chosen = region_for_setting(regions, setting[1]) or ""
+        how = f" (from your language setting, {setting[0]}={setting[1][:40]})"
+    else:
+        chosen = triage.rulebase.plans.default_region
+        how = " (your language setting does not say which)"
+    others = [r for r in regions if r != chosen]
+    change = ", ".join(others[:-1]) + f" or {others[-1]}" if len(others) > 1 else "".join(others)
+    line = f"Phone numbers and services are for: {regions[chosen].name}{how}."
+    if change:
+        line += f" For another country, start again with --region {change}."
+    return chosen, printable(line)
 
 
 def _attempt(write: Any) -> OSError | None:
@@ -254,6 +277,16 @@ class _Terminal:
             preserve_paragraphs=False,
         )
         click.echo(click.style(line, bold=bold) if bold else line, color=self.color)
+
+    def wrap(self, text: str, indent: int = 0) -> str:
+        """``text`` wrapped to the terminal's width."""
+        return click.wrap_text(
+            text,
+            self.width,
+            initial_indent=" " * indent,
+            subsequent_indent=" " * indent,
+            preserve_paragraphs=False,
+        )
 
     def item(self, n: int, text: str) -> None:
         self.echo(f"{n}) {text}", indent=2, hang=len(f"{n}) "))
@@ -355,17 +388,26 @@ class _Terminal:
         if command == "quit":
             raise _Quit
 
-    def result(self, record: dict[str, Any], *, explain: bool, pager: bool) -> None:
-        """The decision first (it fits one screen), then the rest, paged if it is long."""
+    def result(self, record: dict[str, Any], *, explain: bool, pager: bool, where: str) -> None:
+        """The decision first, then the rest; and on a terminal too short for it all, the rest
+        paged from the top (the decision on the first page), then the decision and the next
+        step again, so that they are what stays on the screen when the interview ends."""
         rb = self.triage.rulebase
-        click.echo("")
-        click.echo(render_summary(record, width=self.width), color=self.color)
+        where = self.wrap(where)
+        summary = render_summary(record, width=self.width) + "\n\n" + where
         rest = render_details(record, rb, explain=explain, width=self.width)
-        if pager and sys.stdout.isatty() and rest.count("\n") + 12 > self.rows:
+        whole = f"\n{summary}\n{rest}"
+        if not sys.stdout.isatty() or whole.count("\n") + 2 <= self.rows:
+            click.echo(whole, color=self.color)
+            return
+        if pager:
             os.environ.setdefault("LESS", "-RXF")  # keep the text on screen after quitting
-            click.echo_via_pager(rest, color=self.color)
+            click.echo_via_pager(whole, color=self.color)
         else:
-            click.echo(rest, color=self.color)
+            click.echo(whole, color=self.color)
+        if summary.count("\n") + 3 > self.rows:  # too short for the reason too
+            summary = render_summary(record, width=self.width, why=False) + "\n\n" + where
+        click.echo("\n" + summary, color=self.color)
 
 
 def _piped(prompt: str) -> str:
