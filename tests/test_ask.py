@@ -49,6 +49,21 @@ def test_the_first_screen_is_the_emergency_checklist_with_progress():
     assert "Where is your pain" not in first
 
 
+def test_each_checklist_item_shows_its_help_as_on_the_web(triage):
+    """ "Sudden falls" means legs giving way, not a fall at home: the help says so."""
+    result = ask([*FIRST, "2", "35", "3", "1", "tightness", "none", "none"])
+    assert "FOAM ROLLER" in result.output  # through every checklist on the way
+    shown = words(result.output)
+    rb = triage.rulebase
+    helped = [rb.questions[m] for g in rb.groups.values() for m in g.members]
+    helped = [q for q in helped if q.help and words(q.item) in shown]
+    assert len(helped) >= 6
+    for q in helped:
+        assert words(q.help) in shown, q.id
+    assert "sudden falls or a numb face. Sudden falls means your legs give way" in shown
+    assert "heavy blow. For example a car crash, a fall from more than about 1 metre" in shown
+
+
 @pytest.mark.parametrize(
     ("lines", "banner"),
     [

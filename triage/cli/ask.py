@@ -346,7 +346,9 @@ class _Terminal:
     def _checklist(self, screen: Screen, ev: Evaluation, interview: Interview) -> dict[str, Any]:
         qs = screen.questions
         for i, q in enumerate(qs, 1):
-            self.item(i, q.item or q.prompt)
+            # What counts ("a fall from more than about 1 metre") in the item's own lines.
+            text = q.item or q.prompt
+            self.item(i, f"{_sentence(text)} {q.help}" if q.help else text)
         earlier = {q.id: interview.undone[q.id] for q in qs if q.id in interview.undone}
         if earlier:
             self.echo(
@@ -432,6 +434,11 @@ def _how(q: Question) -> str:
     if q.type == "number" and q.unit == "weeks":
         return "Type a number of weeks, or for example 3 days or 2 months."
     return f"Type {allowed(q)}."
+
+
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence, so that more can follow it."""
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def _has_unit(text: str) -> bool:
