@@ -334,3 +334,23 @@ def test_the_next_step_is_said_once_in_the_terminal(triage):
         assert text.count(step) == 1 + (record["disposition"] == "physical_therapist"), case.id
         seen.add(record["disposition"])
     assert seen == {o.disposition for o in triage.rulebase.outcomes}
+
+
+def test_answers_people_typed_are_read_as_they_meant_them():
+    lines = ["0", "nonee", "lowr back", "yes", "forty five", "6-7", "aching, pain down my leg"]
+    result = ask([*lines, "none"])
+    out = words(result.output)
+    assert result.exit_code == 0, result.output
+    assert "did you mean Lower back? Type yes, or its number." in out
+    assert "> yes Noted: Lower back." in out
+    assert "That is 45 years." in out
+    assert "That is 7: the higher of 6 and 7." in out
+    assert "Noted: Aching, Pain spreading into an arm or leg." in out
+    assert "BOOK A PHYSICAL THERAPIST" in result.output
+
+
+def test_both_at_where_is_your_pain_asks_for_the_worst():
+    result = ask([*FIRST, "both", "the third one", "quit"])
+    out = words(result.output)
+    assert "Sorry: please choose just one. If it is in more than one place, choose where" in out
+    assert "> the third one Noted: Lower back." in out

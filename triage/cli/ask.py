@@ -23,13 +23,18 @@ from ..regions import locale_setting, region_for_setting
 from ..render import render_details, render_summary
 from ..result import build_result
 from ..typed import (
-    NONE,
+    ALL,
+    NO,
+    NUMBER_WORDS,
     UNSURE,
     YES,
     InputError,
     allowed,
+    is_none,
     label,
     normal,
+    number_read,
+    ordinal,
     parse_typed,
     word_of_choices,
 )
@@ -321,6 +326,7 @@ class _Terminal:
         if earlier is not None:
             self.echo(f"Your earlier answer: {shown(q, earlier)}. Press Enter to keep it.", 2)
         self.echo(_how(q) + " (? why, back, quit)", indent=2)
+        asked: InputError | None = None  # the last "did you mean ...?", which "yes" answers
         while True:
             text = self.read()
             if not text.strip() and earlier is not None:
@@ -334,14 +340,26 @@ class _Terminal:
                 continue
             self._command(command)
             try:
-                value = parse_typed(q, text)
+                value = parse_typed(q, text, after=asked)
             except InputError as exc:
+                asked = exc if exc.answer is not None or exc.values else None
                 hint = " (To go to the previous question, type 'go back'.)"
                 self.echo(f"Sorry: {exc}.{hint if command_of(text) else ''}", indent=4)
                 continue
-            if q.type == "number" and q.unit and _has_unit(text):
-                self.echo(f"That is {shown(q, value)}.", indent=4)
+            self._read_as(q, text, value)
             return {q.id: value}
+
+    def _read_as(self, q: Question, text: str, value: Any) -> None:
+        """Say how an answer was read when it was not typed plainly: "10 days" is 1.43 weeks,
+        "6-7" is 7, "pain down my leg" is "Pain spreading into an arm or leg"."""
+        if q.type in ("integer", "number"):
+            how = number_read(q, text)[1]
+            if how:
+                self.echo(f"That is {shown(q, value)}: {how}.", indent=4)
+            elif _has_unit(text):  # "10 days", "forty five"
+                self.echo(f"That is {shown(q, value)}.", indent=4)
+        elif q.type in ("choice", "multi") and not _plainly(q, text, value):
+            self.echo(f"Noted: {shown(q, value) or 'none'}.", indent=4)
 
     def _checklist(self, screen: Screen, ev: Evaluation, interview: Interview) -> dict[str, Any]:
         qs = screen.questions
@@ -441,35 +459,60 @@ def _sentence(text: str) -> str:
     return text if text.endswith((".", "?", "!")) else text + "."
 
 
+def _plainly(q: Question, text: str, value: Any) -> bool:
+    """Whether a choice was typed as shown: its numbers, or its labels in full."""
+    low = normal(text)
+    if re.fullmatch(r"[\d ,]*", low):
+        return True
+    picked = value if isinstance(value, tuple) else (value,)
+    return all(label(q, v).lower() in low or v in low for v in picked)
+
+
 def _has_unit(text: str) -> bool:
     return bool(re.search(r"[a-z]", normal(text)))
 
 
+# What a checklist answer is read as, token by token, left to right (linear, as in typed.py).
+_CHECKLIST_TOKENS = re.compile(r"not sure|don't know|dont know|\d+\s*\?|[^\s,;]+")
+_CHECKLIST_FILLER = frozenset(
+    {"the", "about", "of", "to", "for", "on", "with", "and", "&", "number", "numbers", "item"}
+    | {"items", "just", "only", "i", "have", "am", "also", "plus", "then"}
+)
+
+
 def checklist_answers(qs: tuple[Question, ...], text: str) -> dict[str, str]:
     """A checklist's answers from what was typed: the numbers that apply (yes), those marked
-    not sure ("3?", "not sure 3"), and no for the rest; or 'none' for no to every one."""
+    not sure ("3?", "not sure about 3"), and no for the rest; or 'none' (also "0", "nonee")
+    for no to every one. Numbers may be words or ordinals ("two", "the first one")."""
     low = normal(text)
-    if low in NONE:
+    if is_none(low):
         return {q.id: "no" for q in qs}
-    if low in YES:
+    if low in ALL - {"both", "both of them"}:
+        return {q.id: "yes" for q in qs}
+    if low in YES or low in ALL:
         raise InputError("which ones? Please type their numbers, for example 2 5")
     if low in UNSURE:
         raise InputError("which ones are you not sure about? Type their numbers with ?, e.g. 3?")
     values = {q.id: "no" for q in qs}
     mode = "yes"
-    for token in re.findall(r"not sure|unsure|\d+\s*\?|[^\s,;]+", low):
-        if token in ("not sure", "unsure", "u"):
+    tokens = _CHECKLIST_TOKENS.findall(low)
+    for i, token in enumerate(tokens):
+        if token in UNSURE or token in ("not sure", "don't know", "dont know"):
             mode = "unsure"
             continue
-        if token in ("and", "&", "yes", "y"):
+        if token in YES or token in NO:
+            mode = "yes" if token in YES else "no"
             continue
+        if token in _CHECKLIST_FILLER or (token == "one" and i and ordinal(tokens[i - 1])):
+            continue  # "not sure about 1", "the first one"
         m = re.fullmatch(r"(\d+)\s*(\?)?", token)
-        if m is None:
+        sure = token.rstrip("?")
+        n = int(m.group(1)[:6]) if m else ordinal(sure) or NUMBER_WORDS.get(sure)
+        if n is None:
             raise InputError(f"{token!r} is not a number from 1 to {len(qs)}")
-        n = int(m.group(1))
         if not 1 <= n <= len(qs):
             raise InputError(f"there is no {n}; please choose numbers from 1 to {len(qs)}")
-        values[qs[n - 1].id] = "unsure" if m.group(2) else mode
+        values[qs[n - 1].id] = "unsure" if token.endswith("?") else mode
     return values
 
 
