@@ -68,7 +68,7 @@ def ask_transcript() -> str:
         ("Based on", "none"),
         ("Step 2", "none"),
         ("mainly", "lowr back"),
-        ("did you mean", "3"),
+        ("did you mean", "yes"),
         ("How old", "52"),
         ("How bad", "7/10"),
         ("How long", "10 days"),

@@ -117,10 +117,14 @@ def ask(
     prompt: '?' or 'why' says why it is asked, 'back' returns to the previous screen,
     'quit' leaves. Answers may be piped, one screen per line.
 
-    Exit status: 0 a result was given; 1 no result (quit, end of input, or --no-input with
-    an answer missing); 2 bad usage, case file or rule base, or a --save or --audit-log path
-    that cannot be written (checked before the first question); 4 the result was given, but
-    writing --save or --audit-log failed; 130 interrupted (Ctrl-C).
+    Without --region, the language setting (LANG=en_GB.UTF-8) chooses the country whose
+    phone numbers and services the advice gives; the result says which.
+
+    Exit status: 0 a result was given; 1 no result: quit, Ctrl-D or the end of piped
+    answers, or --no-input with an answer missing; 2 bad usage, case file or rule base, or
+    a --save or --audit-log path that cannot be written (checked before the first question);
+    4 the result was given, but writing --save or --audit-log failed; 130 interrupted by
+    Ctrl-C. With --save, the answers given so far are saved when there is no result.
     """
     triage = load_triage(rules_dir)
     check_region(triage, region)
@@ -152,6 +156,8 @@ def ask(
         sys.exit(EXIT_INTERRUPTED)
     except _EndOfInput:
         what = "standard input is closed" if sys.stdin is None else "end of input"
+        if sys.stdin is not None and sys.stdin.isatty():
+            what = "Ctrl-D, end of input"
         _stop(save_file, interview, name, note, f"\nInterview ended without a result ({what})")
         sys.exit(EXIT_NO_RESULT)
     except _Quit:
