@@ -133,3 +133,17 @@ def test_an_emergency_with_the_whole_result_on_screen_is_said_once():
     last = screen(child, 50, 100)
     assert "EMERGENCY: CALL" in last
     assert "Call 999" in last
+
+
+def test_a_very_short_terminal_keeps_the_decision_and_the_number_on_screen():
+    need_less()
+    child = spawn("--region", "uk", rows=12, cols=60, env={"PAGER": "less"})
+    interview(child, [("Step 1 of about", "3")])
+    child.expect(LESS_PROMPT)
+    child.send("G")
+    child.expect(r"\(END\)")
+    child.send("q")
+    assert ended(child) == 0
+    last = screen(child, 12, 60)
+    assert "EMERGENCY: CALL EMERGENCY SERVICES OR GO TO AN EMERGENCY\n DEPARTMENT NOW" in last
+    assert "Call 999 or go to an emergency department now" in flat(last), last

@@ -110,7 +110,8 @@ def render_summary(record: dict[str, Any], *, width: int = WIDTH, why: bool = Tr
     one screen."""
     out = _Text(width)
     colour = COLOURS.get(record["disposition"], "white")
-    out.add(click.style(f" {record['label'].upper()} ", fg="white", bg=colour, bold=True))
+    for line in textwrap.wrap(record["label"].upper(), out.width - 2):  # whole words
+        out.add(click.style(f" {line} ", fg="white", bg=colour, bold=True))
     main = _main(record)
     if main and why:
         out.add("")
