@@ -137,7 +137,7 @@ def test_a_wrong_locales_list_is_named(rules_copy, old, new, message):
 )
 def test_ask_takes_the_region_from_the_locale(env, args, number, shown):
     clean = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": None, "TRIAGE_REGION": None}
-    result = CliRunner().invoke(main, ["ask", *args], input="3\n", env={**clean, **env})
+    result = CliRunner().invoke(main, ["ask", *args], input="4\n", env={**clean, **env})
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
     assert number in out
