@@ -11,7 +11,7 @@ The measure is the Flesch-Kincaid grade level, implemented here (no dependency):
 
     grade = 0.39 * (words / sentences) + 11.8 * (syllables / words) - 15.59
 
-with sentences ended by . ! or ?, and syllables counted by the usual vowel-group rule (groups
+with sentences ended by . ! or ? (or by the end of the text), and syllables counted by the usual vowel-group rule (groups
 of vowels, less a silent final e or -es/-ed, plus a few vowel pairs spoken apart, at least one
 a word). Digits count as one syllable. Like every such counter it is sometimes one out on a long
 word; the grades are for comparing texts and catching long ones, not to the decimal.
@@ -75,7 +75,9 @@ def syllables(word: str) -> int:
 def counts(text: str) -> tuple[int, int, int]:
     """Words, sentences and syllables of a text."""
     words = _WORD.findall(text)
-    sentences = max(1, len(_SENTENCE_END.findall(text.strip() + " ")))
+    ended = _SENTENCE_END.findall(text.strip() + " ")
+    last = _SENTENCE_END.split(text.strip() + " ")[-1]  # words after the last full stop
+    sentences = len(ended) + (1 if _WORD.search(last) else 0)
     return len(words), sentences, sum(syllables(w) for w in words)
 
 
