@@ -11,10 +11,11 @@ The measure is the Flesch-Kincaid grade level, implemented here (no dependency):
 
     grade = 0.39 * (words / sentences) + 11.8 * (syllables / words) - 15.59
 
-with sentences ended by . ! or ? (or by the end of the text), and syllables counted by the usual vowel-group rule (groups
-of vowels, less a silent final e or -es/-ed, plus a few vowel pairs spoken apart, at least one
-a word). Digits count as one syllable. Like every such counter it is sometimes one out on a long
-word; the grades are for comparing texts and catching long ones, not to the decimal.
+with sentences ended by . ! or ? (or by the end of the text), and syllables counted by the
+usual vowel-group rule (groups of vowels, less a silent final e or -es/-ed, plus a few vowel
+pairs spoken apart, at least one a word). Digits count as one syllable. Like every such counter
+it is sometimes one out on a long word; the grades are for comparing texts and catching long
+ones, not to the decimal.
 
     uv run python benchmarks/readability.py           # the worst 10, and a summary
     uv run python benchmarks/readability.py -n 30     # the worst 30

@@ -156,9 +156,9 @@ def test_an_emergency_with_the_whole_result_on_screen_is_said_once():
     interview(child, [("Step 1 of about", "4")])  # chest pain
     assert ended(child) == 0
     shown = child.logfile_read.getvalue()
-    assert shown.count("EMERGENCY: CALL") == 1
+    assert shown.count("EMERGENCY: GET HELP NOW") == 1
     last = screen(child, 50, 100)
-    assert "EMERGENCY: CALL" in last
+    assert "EMERGENCY: GET HELP NOW" in last
     assert "Call 999" in last
 
 
@@ -172,5 +172,5 @@ def test_a_very_short_terminal_keeps_the_decision_and_the_number_on_screen():
     child.send("q")
     assert ended(child) == 0
     last = screen(child, 12, 60)
-    assert "EMERGENCY: CALL EMERGENCY SERVICES OR GO TO AN EMERGENCY\n DEPARTMENT NOW" in last
+    assert "EMERGENCY: GET HELP NOW. CALL AN AMBULANCE OR GO TO A\n HOSPITAL" in last
     assert "Call 999 or go to an emergency department now" in flat(last), last
