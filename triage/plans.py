@@ -18,6 +18,7 @@ from typing import Any
 from .errors import RuleBaseError
 
 _WORD = re.compile(r"\{([a-z_]+)\}")
+_LOCALE = re.compile(r"[a-z]{2,3}_[A-Z]{2}")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Region:
     name: str
     words: Mapping[str, str]
     sources: tuple[str, ...]
+    locales: tuple[str, ...] = ()  # language settings that choose it (triage/regions.py)
 
     def fill(self, text: str) -> str:
         """``text`` with each ``{word}`` replaced by this region's words."""
@@ -227,10 +229,11 @@ def load_regions(file: str, data: Any, sources: Mapping[str, Any]) -> tuple[dict
     r.known("", data, {"default", "regions"})
     regions: dict[str, Region] = {}
     names: set[str] | None = None
+    taken: set[str] = set()
     for i, raw in enumerate(r.entries("", data, "regions")):
         where = f"regions[{i}]"
         raw = r.mapping(where, raw)
-        r.known(where, raw, {"id", "name", "source", "words"})
+        r.known(where, raw, {"id", "name", "locales", "source", "words"})
         rid = r.string(where, raw, "id")
         if rid in regions:
             raise r.fail(where, f"duplicate region id {rid!r}", "id")
@@ -250,11 +253,25 @@ def load_regions(file: str, data: Any, sources: Mapping[str, Any]) -> tuple[dict
         for sid in cited:
             if not isinstance(sid, str) or sid not in sources:
                 raise r.fail(where, f"unknown source {sid!r} (see sources.yaml)", "source")
-        regions[rid] = Region(rid, r.string(where, raw, "name"), dict(words), tuple(cited))
+        locales = _locales(r, where, raw.get("locales", []), taken)
+        regions[rid] = Region(rid, r.string(where, raw, "name"), dict(words), tuple(cited), locales)
     default = data.get("default")
     if not isinstance(default, str) or default not in regions:
         raise r.fail("", f"expected one of the region ids: {', '.join(regions)}", "default")
     return regions, default
+
+
+def _locales(r: _Reader, where: str, value: Any, taken: set[str]) -> tuple[str, ...]:
+    """A region's ``locales``: language_COUNTRY tags, each naming one region only."""
+    if not isinstance(value, list):
+        raise r.fail(where, "expected a list of settings such as en_GB", "locales")
+    for tag in value:
+        if not isinstance(tag, str) or not _LOCALE.fullmatch(tag):
+            raise r.fail(where, f"expected a setting such as en_GB, not {tag!r}", "locales")
+        if tag.lower() in taken:
+            raise r.fail(where, f"{tag} already chooses another region", "locales")
+        taken.add(tag.lower())
+    return tuple(value)
 
 
 def load_plans(

@@ -105,13 +105,15 @@ def _main(record: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def render_summary(record: dict[str, Any], *, width: int = WIDTH) -> str:
-    """The decision, the main reason and the next step: a few lines, for one screen."""
+def render_summary(record: dict[str, Any], *, width: int = WIDTH, why: bool = True) -> str:
+    """The decision, the main reason (unless not ``why``) and the next step: a few lines, for
+    one screen."""
     out = _Text(width)
     colour = COLOURS.get(record["disposition"], "white")
-    out.add(click.style(f" {record['label'].upper()} ", fg="white", bg=colour, bold=True))
+    for line in textwrap.wrap(record["label"].upper(), out.width - 2):  # whole words
+        out.add(click.style(f" {line} ", fg="white", bg=colour, bold=True))
     main = _main(record)
-    if main:
+    if main and why:
         out.add("")
         out.para(_with_sources(main[0]), lead="Why: ")
     out.add("")
