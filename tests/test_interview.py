@@ -86,18 +86,27 @@ def test_what_can_still_be_an_emergency_is_asked_before_anything_else():
     assert ev.outcome.disposition != "emergency"
 
 
-def test_the_rolling_risks_are_asked_only_while_tool_use_can_win():
-    risks = set(RB.groups["rolling_risks"].members)
-    _, screens = interview({**CALM, "sensations": ("tightness",)})
-    assert risks <= set(asked(screens))  # tight back muscles: a foam roller could be advised
+def test_the_rolling_risks_are_asked_before_any_self_care_and_only_then():
+    # They change the stretches, not only the tools: asked whatever the plan, before any
+    # self-care result (pregnancy only at 12 to 55), and not once a doctor or a physical
+    # therapist is certain.
+    risks = {"osteoporosis_or_steroids", "blood_thinners", "hypermobility"}
     for case in (
-        {**CALM, "sensations": ("ache",)},  # nothing to roll
-        {**CALM, "location": "neck", "sensations": ("tightness",)},  # never on the neck
+        {**CALM, "sensations": ("tightness",)},  # a foam roller could be advised
+        {**CALM, "sensations": ("ache",)},  # nothing to roll: the stretches still change
+        {**CALM, "location": "neck", "sensations": ("tightness",)},  # never rolled
+    ):
+        ev, screens = interview(case)
+        assert ev.outcome.self_care, (case, ev.outcome)
+        assert risks | {"pregnant"} <= set(asked(screens)), case
+    ev, screens = interview({**CALM, "age": 70, "sensations": ("ache",)})
+    assert risks <= set(asked(screens)) and "pregnant" not in asked(screens)
+    for case in (
         {**CALM, "sensations": ("tightness",), "fever": "yes"},  # a doctor today instead
         {**CALM, "sensations": ("tightness",), "severity": 7},  # a physical therapist
     ):
         ev, screens = interview(case)
-        assert not risks & set(asked(screens)), (case, ev.outcome)
+        assert not (risks | {"pregnant"}) & set(asked(screens)), (case, ev.outcome)
 
 
 def test_frequent_cracking_is_asked_only_for_physical_therapy_or_self_care():
