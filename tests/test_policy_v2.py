@@ -3,9 +3,9 @@ answers: partial, complete, and complete with mostly "no" so that the later outc
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from policy_v2 import decide
-from strategies import full_answers, some_answers
+from strategies import focused_answers, full_answers, some_answers
 
 from triage.service import Triage
 
@@ -30,4 +30,10 @@ def test_the_rules_follow_the_policy_on_complete_answers(ans):
 
 @given(full_answers(QUESTIONS, calm=0.9))
 def test_the_rules_follow_the_policy_on_mostly_calm_answers(ans):
+    assert _engine(ans) == decide(ans), ans
+
+
+@settings(max_examples=1500)
+@given(focused_answers(QUESTIONS))
+def test_the_rules_follow_the_policy_on_calm_cases_with_a_few_signs(ans):
     assert _engine(ans) == decide(ans), ans
