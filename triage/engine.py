@@ -32,7 +32,8 @@ from experta import AS, NOT, Fact, KnowledgeEngine, P, Rule
 from experta.agenda import Agenda
 
 from .alpha import DEFINITE, POSSIBLE, UNKNOWN, AlphaNetwork, Test
-from .conditions import Condition
+from .conditions import BLOCKING_TESTS, Condition
+from .derived import Derived
 from .facts import Answers, FactList, Finding, Need, Trigger, Verdict, new_fact
 from .knowledge import KRule, Outcome, RuleBase
 from .matcher import LeanReteMatcher
@@ -246,6 +247,7 @@ class _Engine(KnowledgeEngine):
 
     alpha: AlphaNetwork | None  # None: answer tests are experta patterns on Answers
     questions: tuple[str, ...]
+    derived: Mapping[str, Derived]
     answers: Mapping[str, Any]
     firings: list[Firing]
     verdicts: list[VerdictInfo]
@@ -255,7 +257,10 @@ class _Engine(KnowledgeEngine):
         """The facts a case starts from: what the alpha network says holds, or the answers."""
         if self.alpha is not None:
             return self.alpha.facts(answers)
-        return [Answers(**{q: answers.get(q) for q in self.questions})]
+        slots = {q: answers.get(q) for q in self.questions}
+        for d in self.derived.values():
+            slots[d.id] = d.value(answers, self.derived)
+        return [Answers(**slots)]
 
     def add_fact(self, cls: type[Fact], **values: Any) -> None:
         """Declare a fact a rule concludes (while running: the run loop updates the agenda)."""
@@ -329,7 +334,7 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
     tested against. Either way the network needs no joins between answers.
     """
     softened = rb.softened_tiers
-    network = AlphaNetwork(f"{rb.name} {rb.version}") if alpha else None
+    network = AlphaNetwork(f"{rb.name} {rb.version}", rb.derived) if alpha else None
     # Equal tests get the very same function, so experta's alpha network shares one node for
     # them (it tells predicate tests apart by the function's identity).
     interpret = cache(lambda t: t.interpret)
@@ -345,11 +350,15 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
             fields[t.question] = fields[t.question] & p if t.question in fields else p
         return [Answers(**fields)]
 
-    attrs: dict[str, Any] = {"alpha": network, "questions": tuple(rb.questions)}
+    attrs: dict[str, Any] = {
+        "alpha": network,
+        "questions": tuple(rb.questions),
+        "derived": dict(rb.derived),
+    }
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
         accepts_unsure = r.tier in softened
-        tests = [Test(c.question, DEFINITE, c, accepts_unsure) for c in _answer_conditions(r)]
+        tests = [Test(_subject(c), DEFINITE, c, accepts_unsure) for c in _answer_conditions(r)]
         name = f"rule_{r.order:03d}"
         lhs = answers(tests, name) + _fact_patterns(r)
         attrs[name] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
@@ -361,23 +370,33 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
     for r in rb.rules:
         for way in reach.get(r.id, ()):
             conditions = _answer_conditions(r)
-            for c in conditions:
+            own = {c.question: c for c in conditions if c.kind == "answer"}
+            # A question a derived value reads can make its condition hold, as its own can.
+            for q in r.questions:
+                c = own.get(q)
                 tests = [
-                    Test(o.question, POSSIBLE, o, way.unsure) for o in conditions if o is not c
+                    Test(_subject(o), POSSIBLE, o, way.unsure) for o in conditions if o is not c
                 ]
-                tests.append(Test(c.question, UNKNOWN))
-                gate = gates(way.block_gate if c.test == "not_in" else way.gate)
-                name = f"need_{r.order:03d}_{c.question}" + ("_unsure" if way.unsure else "")
+                tests.append(Test(q, UNKNOWN))
+                blocking = c is not None and c.test in BLOCKING_TESTS
+                gate = gates(way.block_gate if blocking else way.gate)
+                name = f"need_{r.order:03d}_{q}" + ("_unsure" if way.unsure else "")
                 lhs = answers(tests, name) + _fact_patterns(r)
                 attrs[name] = Rule(*lhs, gate, salience=salience)(
-                    _need_rhs(r, c.question, rb.questions[c.question].order, way.rank)
+                    _need_rhs(r, q, rb.questions[q].order, way.rank)
                 )
                 salience -= 1
     return type("CompiledTriageEngine", (_Engine,), attrs)
 
 
 def _answer_conditions(r: KRule) -> list[Condition]:
-    return [c for c in r.conditions if c.kind == "answer" and c.question]
+    """The conditions on answers, and on values derived from them."""
+    return [c for c in r.conditions if (c.kind == "answer" and c.question) or c.kind == "derived"]
+
+
+def _subject(c: Condition) -> str:
+    """What a condition tests: a question id, or a derived value's id."""
+    return c.question if c.kind == "answer" and c.question else c.name
 
 
 def _fact_patterns(r: KRule) -> list[Any]:

@@ -66,6 +66,9 @@ def condition_status(c: Condition, rule: KRule, ev: Evaluation, rb: RuleBase) ->
             return HOLDS, value
         softened = rule.tier in rb.softened_tiers and c.test in ("is", "in") and "yes" in c.values
         return (UNSURE if softened and value == "unsure" else FAILS), value
+    if c.kind == "derived":
+        value = rb.derived[c.name].value(ev.answers, rb.derived)
+        return (HOLDS if c.holds(value) else FAILS), value
     findings = {f.rule.finding for f in ev.firings if f.rule.finding}
     if c.kind == "finding":
         return (HOLDS if c.name in findings else FAILS), sorted(findings)
@@ -85,6 +88,10 @@ def status_words(c: Condition, status: str, actual: Any, rb: RuleBase) -> str:
     text = c.words(rb.questions)
     if c.kind == "answer":
         fact = f"answer: {show_value(actual)}"
+    elif c.kind == "derived":
+        fact = "value: " + (
+            "unknown (an answer it is made of is missing)" if actual is None else show_value(actual)
+        )
     elif c.kind in ("finding", "no_finding"):
         fact = "findings concluded: " + (", ".join(actual) or "none")
     elif c.kind == "trigger_tier":

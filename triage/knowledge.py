@@ -20,6 +20,7 @@ import yaml
 
 from . import rulecache
 from .conditions import Condition, ConditionError, parse_condition
+from .derived import Derived, load_derived
 from .documents import SafeLoader
 from .errors import RuleBaseError
 from .plans import Plans, load_plans, load_regions
@@ -77,11 +78,14 @@ class KRule:
     routine: str | None = None
     adjust: str | None = None  # advice: the plan adjustment of plans.yaml it applies
     shown_for: tuple[str, ...] = ()  # caution and advice: the dispositions it is shown for
+    derived_reads: tuple[str, ...] = ()  # questions read through derived values
 
     @property
     def questions(self) -> tuple[str, ...]:
-        """The question ids this rule reads, in condition order."""
-        return tuple(c.question for c in self.conditions if c.kind == "answer" and c.question)
+        """The question ids this rule reads, in condition order (then those read through a
+        derived value)."""
+        own = tuple(c.question for c in self.conditions if c.kind == "answer" and c.question)
+        return own + tuple(q for q in self.derived_reads if q not in own)
 
 
 @dataclass
@@ -100,6 +104,7 @@ class RuleBase:
     files: list[str] = field(default_factory=list)
     groups: dict[str, Group] = field(default_factory=dict)
     ask_first: tuple[str, ...] = ()  # dispositions whose questions the interview asks first
+    derived: dict[str, Derived] = field(default_factory=dict)  # values derived from answers
 
     def outcome(self, disposition: str, timeframe: str | None) -> Outcome:
         """The outcome entry for a disposition and timeframe."""
@@ -177,6 +182,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
 
     questions = _load_questions(rel("questions.yaml"), docs["questions.yaml"])
     groups = _load_groups(rel("questions.yaml"), docs["questions.yaml"], questions)
+    derived = load_derived(rel("questions.yaml"), docs["questions.yaml"], questions)
     sources = _load_sources(rel("sources.yaml"), docs["sources.yaml"])
     name, version, outcomes = _load_policy(rel("policy.yaml"), docs["policy.yaml"])
     ask_first = _load_interview(rel("policy.yaml"), docs["policy.yaml"], outcomes)
@@ -186,7 +192,9 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         if fname in CORE_FILES:
             continue
         rules.extend(
-            _load_rules(rel(fname), docs[fname], questions, sources, outcomes, tiers, len(rules))
+            _load_rules(
+                rel(fname), docs[fname], questions, sources, outcomes, tiers, len(rules), derived
+            )
         )
     _check_rule_set(root, rules)
     regions, default_region = load_regions(rel("regions.yaml"), docs["regions.yaml"], sources)
@@ -210,6 +218,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         files=names,
         groups=groups,
         ask_first=ask_first,
+        derived=derived,
     )
 
 
@@ -514,7 +523,9 @@ def _load_rules(
     outcomes: list[Outcome],
     tiers: set[str],
     start: int,
+    derived: dict[str, Derived] | None = None,
 ) -> list[KRule]:
+    derived = derived or {}
     rules = []
     for i, entry in enumerate(_mapping(file, data, "rules")):
         rid = _id(file, entry, "rule", i + 1)
@@ -546,11 +557,11 @@ def _load_rules(
         conditions = []
         for j, raw in enumerate(when):
             try:
-                conditions.append(parse_condition(raw, questions, tiers))
+                conditions.append(parse_condition(raw, questions, tiers, derived))
             except ConditionError as exc:
                 fld = f"when[{j}]" + (f".{exc.field}" if exc.field else "")
                 raise RuleBaseError(file, exc.message, item=item, field=fld) from None
-        seen = [c.question for c in conditions if c.question]
+        seen = [c.question or c.name for c in conditions if c.kind in ("answer", "derived")]
         if len(seen) != len(set(seen)):
             raise RuleBaseError(
                 file, "one condition per question: combine bounds in one", item=item, field="when"
@@ -635,6 +646,11 @@ def _load_rules(
                 routine=then.get("routine"),
                 adjust=then.get("adjust"),
                 shown_for=shown_for,
+                derived_reads=tuple(
+                    dict.fromkeys(
+                        q for c in conditions if c.kind == "derived" for q in derived[c.name].reads
+                    )
+                ),
             )
         )
     return rules
