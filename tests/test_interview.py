@@ -164,9 +164,12 @@ def test_screens_to_each_outcome_stay_few():
 
 def shown(ev):
     """What the person is told to do: outcome, cautions, safety net and plan, and apart, the
-    findings the plan lists for a doctor (the interview cannot list what it did not ask)."""
+    findings the plan lists for a doctor and what it says to ask the doctor for (the interview
+    cannot list what it did not ask)."""
     r = build_result(ev, RB)
     findings = r["plan"].get("doctor", {}).pop("findings", [])
+    if "doctor" in r["plan"]:
+        findings += [a["id"] for a in r["plan"].pop("adjustments", [])]
     return (r["disposition"], r["timeframe"], r["cautions"], r["safety_net"], r["plan"]), findings
 
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from strategies import answer, full_answers, some_answers
 
 from triage.interview import Interview
-from triage.render import render_details
+from triage.render import render_details, render_summary
 from triage.result import build_result
 from triage.service import Triage
 
@@ -165,6 +165,34 @@ def test_outlook_is_not_asked_under_16():
 def test_no_adjustment_for_a_doctor_or_an_emergency():
     r = interview({**CALM, "fever": "yes", "osteoporosis_or_steroids": "yes"})
     assert r["disposition"] == "doctor" and adjustments(r) == []
+
+
+@pytest.mark.parametrize(
+    ("signs", "adjustment", "words"),
+    [
+        (
+            ("night_second_half", "buttock_pain", "better_with_movement"),
+            "ask_rheumatology",
+            "rheumatologist",
+        ),
+        (("night_second_half", "buttock_pain"), "ask_blood_test", "HLA-B27"),
+    ],
+)
+def test_inflammatory_back_pain_says_what_to_ask_the_doctor_for(signs, adjustment, words):
+    # onset before 35 counts one sign: 4 or more, a referral; exactly 3, the blood test
+    answers = {**CALM, "age": 30, "duration_weeks": 20, "inflammatory_signs": signs}
+    r = interview(answers)
+    assert r["disposition"] == "doctor" and adjustments(r) == [adjustment]
+    assert words in r["plan"]["adjustments"][0]["text"]
+    assert words in " ".join(render_details(r, RB, width=1000).split())
+
+
+def test_a_warning_sign_in_pregnancy_says_contact_the_maternity_unit():
+    r = interview({**CALM, "age": 30, "pregnant": "yes", "pregnancy_warning": "yes"}, "uk")
+    assert r["disposition"] == "emergency"
+    shown = render_summary(r, width=1000) + render_details(r, RB, width=1000)
+    text = " ".join(shown.split())
+    assert "maternity unit now" in text and "bleeding is heavy" in text
 
 
 # --- what the person sees ----------------------------------------------------------------
