@@ -27,6 +27,10 @@ from .plans import Plans, load_plans, load_regions
 from .questions import TYPES, Group, Question
 
 CORE_FILES = ("questions.yaml", "sources.yaml", "policy.yaml", "plans.yaml", "regions.yaml")
+#: Files kept beside the rules that are not part of the rule base: neither loaded as rules nor
+#: in its sha256. The hazard log (triage/hazards.py) describes the rule base; editing it changes
+#: no result, so it does not change the identity every result carries.
+NOT_RULE_FILES = ("hazards.yaml",)
 #: Tiers that conclude no disposition of their own: cautions (and findings), the choice of
 #: advice, and the resolution of unsure answers and of the default outcome.
 SPECIAL_TIERS = ("caution", "advice", "resolution")
@@ -239,7 +243,11 @@ def rule_files(root: Path) -> list[Path]:
     """The rule files of a rule base directory, sorted; one that is not a regular file is an
     error (a FIFO would wait for ever)."""
     try:
-        paths = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml"))
+        paths = sorted(
+            p
+            for p in root.iterdir()
+            if p.suffix in (".yaml", ".yml") and p.name not in NOT_RULE_FILES
+        )
     except OSError as exc:
         raise RuleBaseError(str(root), f"cannot read: {exc.strerror or exc}") from None
     for p in paths:
