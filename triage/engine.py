@@ -366,6 +366,7 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
     # Need rules fire after every conclusion is in, most urgent rule first: one per rule,
     # question and reach (see relevance.py).
     gates = cache(_gate)
+    block_gates = cache(_block_gate)
     reach = reaches(rb) if with_needs else {}
     for r in rb.rules:
         for way in reach.get(r.id, ()):
@@ -379,7 +380,12 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
                 ]
                 tests.append(Test(q, UNKNOWN))
                 blocking = c is not None and c.test in BLOCKING_TESTS
-                gate = gates(way.block_gate if blocking else way.gate)
+                if blocking and r.disposition is not None:
+                    # an answer can only stop this rule: moot once another rule has given as
+                    # much (or more), whatever this one does
+                    gate = block_gates(way.block_gate - 1, r.id)
+                else:
+                    gate = gates(way.block_gate if blocking else way.gate)
                 name = f"need_{r.order:03d}_{q}" + ("_unsure" if way.unsure else "")
                 lhs = answers(tests, name) + _fact_patterns(r)
                 attrs[name] = Rule(*lhs, gate, salience=salience)(
@@ -479,6 +485,11 @@ def _concluded(outcome: Outcome) -> dict[str, Any]:
 def _gate(rank: int) -> Any:
     """No verdict of ``rank`` or more: one pattern per rank, so equal gates share a node."""
     return NOT(Verdict(rank=P(lambda v: v >= rank)))
+
+
+def _block_gate(rank: int, rule: str) -> Any:
+    """No verdict of ``rank`` or more from a rule other than ``rule``."""
+    return NOT(Verdict(rank=P(lambda v: v >= rank), rule=P(lambda r: r != rule)))
 
 
 def _need_rhs(r: KRule, question: str, order: int, rank: int) -> Callable[..., None]:

@@ -147,8 +147,14 @@ def why_detail(ev: Evaluation, question: str, rule_id: str, rb: RuleBase) -> dic
         if c.kind == "answer" and c.question == question:
             settles = c.words(rb.questions)
             continue
+        reads = rb.derived[c.name].reads if c.kind == "derived" else ()
+        if question in reads and not settles:  # read through a derived value: say which
+            settles = f"{c.words(rb.questions)} ({rb.derived[c.name].title})"
+            continue
         status, actual = condition_status(c, rule, ev, rb)
-        if c.kind == "answer" and c.question not in ev.answers:
+        if (c.kind == "answer" and c.question not in ev.answers) or (
+            c.kind == "derived" and actual is None
+        ):
             open_.append(c.words(rb.questions))
         elif status != FAILS:
             known.append(status_words(c, status, actual, rb))
