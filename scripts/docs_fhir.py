@@ -241,7 +241,13 @@ def cds_call() -> str:
 
     triage = _triage()
     answers = {"age": 42, "location": "neck", "fever": "yes", "neck_stiffness_headache": "no"}
+    for _ in triage.rulebase.questions:  # the rest answered "no" (none), so it is complete
+        questions = [triage.rulebase.questions[q] for q in triage.evaluate(answers).unanswered]
+        if not questions:
+            break
+        answers.update({q.id: "no" if q.type == "yesno" else [] for q in questions})
     qr = json.loads(response(triage.rulebase, answers, case_id="visit-2").model_dump_json())
+    qr["subject"] = {"reference": "Patient/1288992"}
     request = {
         "hook": "patient-view",
         "hookInstance": "d1577c69-dfbe-44ad-ba6d-3e05e953b2ea",
@@ -259,9 +265,11 @@ def cds_call() -> str:
     shown["prefetch"]["questionnaireResponse"]["entry"][0]["resource"] = {
         "resourceType": "QuestionnaireResponse",
         "id": "visit-2",
+        "subject": {"reference": "Patient/1288992"},
         "...": "the answers",
     }
     card = json.loads(reply.body)
+    card["cards"][0]["uuid"] = "0b7f4e5a-4a8f-4f1e-9d43-2f4c3c6e1a27"  # random in each answer
     detail = card["cards"][0]["detail"]
     return (
         "Request body (the response cut short):\n\n"

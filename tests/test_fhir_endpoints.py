@@ -106,7 +106,10 @@ def test_each_result_a_request_produces_goes_to_the_audit(triage):
     hook = {
         "hook": "patient-view",
         "hookInstance": "x",
-        "context": {"questionnaireResponse": answers},
+        "context": {
+            "patientId": "p1",
+            "questionnaireResponse": dict(answers, subject={"reference": "Patient/p1"}),
+        },
     }
     routes[("POST", "/cds-services/{id}")].handle(json.dumps(hook).encode(), id="back-neck-triage")
     assert [(r["disposition"], p) for r, p in seen] == [

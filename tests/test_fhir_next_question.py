@@ -209,7 +209,7 @@ def test_bad_input_is_a_4xx_with_the_one_line_batch_gives(triage):
             400,
             "invalid JSON: Expecting property name enclosed in double quotes at line 1 column 2",
         ),
-        (b'{"status": "x", "status": "y"}', 400, "duplicate key 'status'"),
+        (b'{"status": "x", "status": "y"}', 400, "status: duplicate key 'status'"),
         (b"\xff", 400, "request body is not UTF-8 text"),
         (b"[1]", 422, "expected a QuestionnaireResponse (a JSON object)"),
         (

@@ -41,6 +41,18 @@ from .common import UsageFailure, check_region, load_triage, region_option, rule
     show_default=True,
     help="Log each request's method, path and status (never a query string or a body).",
 )
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    envvar="TRIAGE_CORS_ORIGINS",
+    metavar="ORIGIN",
+    help=(
+        "Another site whose pages may call the API, FHIR and CDS Hooks from a browser, as "
+        "scheme://host[:port]; repeat it, or list them comma-separated in "
+        "TRIAGE_CORS_ORIGINS. Default: none."
+    ),
+)
 def serve(
     host: str,
     port: int,
@@ -49,6 +61,7 @@ def serve(
     region: str | None,
     audit_log: str | None,
     access_log: bool,
+    cors_origins: tuple[str, ...],
 ) -> None:
     """Serve the interview as web pages and the HTTP JSON API (OpenAPI at /openapi.json).
 
@@ -67,10 +80,15 @@ def serve(
         except OSError as exc:
             raise UsageFailure(f"cannot write audit log {audit_log}: {exc.strerror}") from None
     from ..web.app import create_app
+    from ..web.cors import parse_origins
     from ..web.server import address, bind, run
     from ..web.settings import Settings
 
-    settings = Settings(rules_dir, region, audit_log, access_log)
+    try:
+        origins = parse_origins(",".join(cors_origins))
+    except ValueError as exc:
+        raise UsageFailure(f"--cors-origin: {exc}") from None
+    settings = Settings(rules_dir, region, audit_log, access_log, origins)
     try:
         sock = bind(host, port)
     except OSError as exc:

@@ -28,10 +28,13 @@ class Records:
         case: Case,
         asked: list[dict[str, str]] | None = None,
         evaluation: Evaluation | None = None,
+        region: str | None = None,
     ) -> dict[str, Any]:
         """The result record of a valid case, as ``triage batch`` writes it (``evaluation``:
-        its answers, already evaluated)."""
-        return self.triage.result(case, asked=asked, region=self.region, evaluation=evaluation)
+        its answers, already evaluated; ``region``: a request's own, else the server's)."""
+        return self.triage.result(
+            case, asked=asked, region=region or self.region, evaluation=evaluation
+        )
 
     def audit(self, record: dict[str, Any], endpoint: str) -> bool:
         """Append the decision to the audit log (if there is one); False if it could not be."""
