@@ -12,7 +12,6 @@ from click.testing import CliRunner
 from conftest import ROOT
 
 from triage.cli import main
-
 from triage.service import Triage
 
 TRIAGE = Triage.load()
