@@ -354,7 +354,7 @@ def test_no_internal_words_reach_the_person(triage, lines):
 def test_advice_fits_the_outcome():
     pt = ask(script(**calm(severity=8), frequent_cracking="yes")).output  # cracks often: a PT
     assert "BOOK A PHYSICAL THERAPIST" in pt
-    assert "You crack your back or neck often" in pt
+    assert "Please stop cracking your back or neck" in pt
     assert "Warm up first" not in pt  # self-care cautions belong to self-care
     doctor = ask(script(**calm(severity=9))).output
     assert "crack" not in doctor.split("What to do")[1]
