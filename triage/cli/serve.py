@@ -12,7 +12,14 @@ import click
 
 from ..audit import AuditLog
 from .audit import audit_log_option
-from .common import UsageFailure, check_region, load_triage, region_option, rules_option
+from .common import (
+    UsageFailure,
+    check_region,
+    fhir_base_option,
+    load_triage,
+    region_option,
+    rules_option,
+)
 
 
 @click.command()
@@ -34,6 +41,7 @@ from .common import UsageFailure, check_region, load_triage, region_option, rule
 )
 @rules_option
 @region_option
+@fhir_base_option
 @audit_log_option
 @click.option(
     "--access-log/--no-access-log",

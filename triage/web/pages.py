@@ -8,6 +8,7 @@ answers is the answer to a POST, so they never appear in a URL (or an access log
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from typing import Any
 
@@ -241,7 +242,7 @@ class Pages:
         from ..fhir.responses import response_json
 
         _, answers, _ = await self._final(request)
-        case_id = f"web-{date.today().isoformat()}"
+        case_id = f"web-{uuid.uuid4()}"  # unique: two downloads are two responses
         text = await run_in_threadpool(
             response_json, self.triage.rulebase, answers, case_id=case_id, status="completed"
         )
