@@ -20,25 +20,29 @@ def compile_reference(rb: RuleBase) -> Callable[[Mapping[str, Any]], tuple[str, 
     softened = rb.softened_tiers
     plan = []
     for r in rb.rules:
-        answers = [c for c in r.conditions if c.kind == "answer" and c.question]
+        answers = [
+            c for c in r.conditions if (c.kind == "answer" and c.question) or c.kind == "derived"
+        ]
         yes = {
             c.question
             for c in answers
             if r.tier in softened and c.test in ("is", "in") and "yes" in c.values
         }
         outcome = rb.outcome(r.disposition, r.timeframe) if r.disposition else None
-        facts = [(c.kind, c.name) for c in r.conditions if c.kind != "answer"]
+        facts = [(c.kind, c.name) for c in r.conditions if c.kind not in ("answer", "derived")]
         plan.append((r, answers, yes, facts, outcome))
     default = rb.default_outcome
+    derived = rb.derived
 
     def decide(case: Mapping[str, Any]) -> tuple[str, str | None]:
+        values = {d.id: d.value(case, derived) for d in derived.values()}  # onset age, counts
         findings: set[str] = set()
         triggers: set[str] = set()
         best = None
         for r, answers, yes, facts, outcome in plan:
             unsure = False
             for c in answers:
-                value = case.get(c.question)
+                value = case.get(c.question) if c.kind == "answer" else values[c.name]
                 if c.holds(value):
                     continue
                 if value == "unsure" and c.question in yes:

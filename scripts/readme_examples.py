@@ -67,13 +67,14 @@ def ask_transcript() -> str:
         ("Step 1", "why 2"),
         ("Based on", "none"),
         ("Step 2", "none"),
+        ("How old", "52"),
+        ("Before we suggest", "none"),
         ("mainly", "lowr back"),
         ("did you mean", "yes"),
-        ("How old", "52"),
         ("How bad", "7/10"),
         ("How long", "10 days"),
         ("feel like", "radiating, tingling"),
-        ("A few more", "5"),
+        ("A few more", "none"),
     ]:
         child.expect(pattern)
         child.expect("> ")

@@ -41,3 +41,36 @@ def full_answers(questions: list[Question], calm: float = 0.0) -> st.SearchStrat
         return answer(q)
 
     return st.fixed_dictionaries({q.id: one(q) for q in questions})
+
+
+@st.composite
+def focused_answers(draw: st.DrawFn, questions: list[Question]) -> dict:
+    """A calm case (every yes/no "no") with a few yes/no answers changed to yes or unsure,
+    numbers near the policy's boundaries, and some answers left out: so that each trigger,
+    and the boundaries between outcomes, come up often, not only the red flags."""
+    out: dict = {}
+    yesno = [q for q in questions if q.type == "yesno"]
+    for q in questions:
+        if q.type == "yesno":
+            out[q.id] = "no"
+        elif q.id == "age":
+            out[q.id] = draw(
+                st.sampled_from(
+                    [5, 6, 11, 12, 15, 16, 30, 34, 35, 44, 45, 49, 50, 51, 55, 56, 64, 65]
+                )
+                | answer(q)
+            )
+        elif q.id == "duration_weeks":
+            out[q.id] = draw(
+                st.sampled_from([0, 1, 1.99, 2, 3.9, 4, 5.99, 6, 13, 13.01, 52]) | answer(q)
+            )
+        elif q.type == "multi":  # a few values, as people choose
+            chosen = draw(st.sets(st.sampled_from(q.values), max_size=4))
+            out[q.id] = tuple(v for v in q.values if v in chosen)
+        else:
+            out[q.id] = draw(answer(q))
+    for q in draw(st.lists(st.sampled_from(yesno), max_size=3, unique_by=lambda q: q.id)):
+        out[q.id] = draw(st.sampled_from(["yes", "unsure"]))
+    for qid in draw(st.sets(st.sampled_from([q.id for q in questions]), max_size=4)):
+        del out[qid]
+    return out

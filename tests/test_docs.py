@@ -28,6 +28,7 @@ REFERENCE = (
     "questions.md",
     "result-record.md",
     "policy.md",
+    "changes.md",
     "rules.md",
     "fhir.md",
 )

@@ -19,6 +19,14 @@ from triage.lint import CORE_QUESTIONS
 from triage.service import Triage
 
 NO_FLAGS = {q: "no" for q, (kind, _) in CORE_QUESTIONS.items() if kind == "yesno"}
+# The questions policy v2 added, answered calmly (the pain is new: "no" would lower urgency).
+V2_CALM = {
+    **{q.id: "no" for q in Triage.load().rulebase.questions.values() if q.type == "yesno"},
+    **NO_FLAGS,
+    "new_or_different": "yes",
+    "inflammatory_signs": [],
+    "outlook": [],
+}
 
 
 def answers(**changes):
@@ -87,7 +95,7 @@ def test_json_matches_the_batch_result(tmp_path, triage):
 
 
 def test_questions_replay_the_interview_protocol(tmp_path, triage):
-    raw = answers(sensations=["tightness"], location="upper_back")
+    raw = answers(sensations=["tightness"], location="upper_back", **V2_CALM)
     path = write_case(tmp_path, raw)
     data = explain_json(path)
     # drive the protocol by hand, screen by screen, as `triage ask` would
@@ -152,7 +160,9 @@ def test_why_not_explains_softening_and_outranking(tmp_path):
 
 
 def test_why_not_a_derived_fact(tmp_path):
-    path = write_case(tmp_path, answers(sensations=["tightness"], blood_thinners="yes"))
+    path = write_case(
+        tmp_path, answers(sensations=["tightness"], blood_thinners="yes", pregnant="no")
+    )
     data = explain_json(path, "--why-not", "tool_use")
     tool = data["why_not"]["rules"][0]
     assert tool["rule"] == "tool-tight-back-muscles" and tool["state"] == "failed"

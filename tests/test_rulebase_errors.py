@@ -25,8 +25,8 @@ def edit(path, old, new):
             "20-doctor.yaml",
             "question: weight_loss,",
             "question: weightloss,",
-            "rule 'weight-loss'",
-            "when[0].question",
+            "rule 'child-weight-loss'",
+            "when[1].question",
         ),
         (
             "20-doctor.yaml",
@@ -47,7 +47,7 @@ def edit(path, old, new):
             "10-emergency.yaml",
             "any_of: [numbness, weakness]",
             "any_of: [numb]",
-            "rule 'mscc-cancer-neuro-sensations'",
+            "rule 'abscess-fever-numbness-weakness'",
             "when[1].any_of",
         ),
         (
@@ -74,10 +74,10 @@ def edit(path, old, new):
         ),
         (
             "40-self-care.yaml",
-            "{question: hypermobility, not_in: [yes, unsure]}",
+            "{question: hypermobility, answered: [no]}",
             "{question: hypermobility, is: maybe}",
             "rule 'tool-tight-back-muscles'",
-            "when[4].is",
+            "when[5].is",
         ),
     ],
 )
@@ -120,6 +120,6 @@ def test_cli_reports_a_broken_rule_base_in_one_line(rules_copy, tmp_path):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in result.output
     assert re.search(
-        r"20-doctor.yaml: rule 'weight-loss': field 'when\[0\].question': unknown question",
+        r"20-doctor.yaml: rule 'child-weight-loss': field 'when\[1\].question': unknown question",
         lines[0],
     )

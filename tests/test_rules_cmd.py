@@ -189,7 +189,8 @@ def _not_in_everything(r):
 
 
 def _unreachable(r):
-    drop_rule(r / "40-self-care.yaml", "tool-tight-back-muscles")
+    for suffix in ("", "-56-to-64", "-under-12"):
+        drop_rule(r / "40-self-care.yaml", "tool-tight-back-muscles" + suffix)
 
 
 def _unused_question(r):
@@ -206,7 +207,8 @@ def _core_missing(r):
         next(q for q in qs if q["id"] == "weight_loss")["id"] = "lost_weight"
 
     edit_questions(r, rename)
-    edit(r / "20-doctor.yaml", "question: weight_loss,", "question: lost_weight,")
+    for _ in range(2):  # the adults' rule and the children's
+        edit(r / "20-doctor.yaml", "question: weight_loss,", "question: lost_weight,")
     edit(r / "questions.yaml", "- weight_loss\n", "- lost_weight\n")
 
 
@@ -225,11 +227,15 @@ def _load_only(r):
 
 
 FAULTS = [
-    (_unknown_question, "unknown-question", "rule 'weight-loss': field 'when[0].question'"),
+    (
+        _unknown_question,
+        "unknown-question",
+        "rule 'child-weight-loss': field 'when[1].question'",
+    ),
     (
         _unknown_value,
         "unknown-value",
-        "rule 'mscc-cancer-neuro-sensations': field 'when[1].any_of'",
+        "rule 'abscess-fever-numbness-weakness': field 'when[1].any_of'",
     ),
     (_duplicate_id, "duplicate-id", "rule 'weight-loss': field 'id'"),
     (_no_source, "no-source", "rule 'pain-when-cracking': field 'source'"),

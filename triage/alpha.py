@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .conditions import Condition
+from .derived import Derived
 from .facts import Holds
 
 DEFINITE, POSSIBLE, UNKNOWN = "definite", "possible", "unknown"
@@ -74,7 +75,7 @@ class Test:
     def _definite(self, value: ast.expr, constant: Callable[[Any], ast.expr]) -> ast.expr:
         c = self.condition
         assert c is not None
-        if c.test in ("is", "in"):
+        if c.test in ("is", "in", "answered"):
             values = (*c.values, "unsure") if self._unsure_counts else c.values
             if len(values) == 1:
                 return ast.Compare(value, [ast.Eq()], [ast.Constant(values[0])])
@@ -84,6 +85,8 @@ class Test:
             if "no" not in c.values:
                 return outside  # None is outside too, as "no" is
             return ast.BoolOp(ast.And(), [_is_not(value, None), outside])
+        if c.test == "other_than":  # an unanswered question meets it
+            return ast.Compare(value, [ast.NotIn()], [ast.Constant(tuple(c.values))])
         if c.test == "any_of":
             disjoint = ast.Call(
                 ast.Attribute(constant(frozenset(c.values)), "isdisjoint", ast.Load()),
@@ -110,8 +113,9 @@ class AlphaNetwork:
     conditions.
     """
 
-    def __init__(self, name: str = "rule base"):
+    def __init__(self, name: str = "rule base", derived: Mapping[str, Derived] | None = None):
         self.name = name
+        self.derived = dict(derived or {})  # a test's subject may be one of these
         self._keys: dict[tuple[Test, ...], type[Holds]] = {}
         self._compiled: Callable[[Callable[[str], Any]], list[Holds]] | None = None
         self._module: ast.Module | None = None
@@ -150,8 +154,13 @@ class AlphaNetwork:
         return [
             cls()
             for conj, cls in self._keys.items()
-            if all(t.interpret(answers.get(t.question)) for t in conj)
+            if all(t.interpret(self.value(answers, t.question)) for t in conj)
         ]
+
+    def value(self, answers: Mapping[str, Any], subject: str) -> Any:
+        """A question's answer, or a derived value read from its data (the reference)."""
+        d = self.derived.get(subject)
+        return answers.get(subject) if d is None else d.value(answers, self.derived)
 
     @property
     def source(self) -> str:
@@ -178,12 +187,25 @@ class AlphaNetwork:
         values: dict[str, str] = {}
         tests: dict[Test, str] = {}
         body: list[ast.stmt] = []
+
+        def subject(key: str) -> str:
+            """The local holding an answer or a derived value, assigned on first use."""
+            if key in values:
+                return values[key]
+            d = self.derived.get(key)
+            if d is None:
+                name = values[key] = f"v{len(values)}"
+                call = ast.Call(ast.Name("get", ast.Load()), [ast.Constant(key)], [])
+                body.append(_assign(name, call))
+                return name
+            expr = self._sum(d, subject, constant)
+            name = values[key] = f"d{len(values)}"
+            body.append(_assign(name, expr))
+            return name
+
         for conj in self._keys:
             for t in conj:
-                if t.question not in values:
-                    name = values[t.question] = f"v{len(values)}"
-                    call = ast.Call(ast.Name("get", ast.Load()), [ast.Constant(t.question)], [])
-                    body.append(_assign(name, call))
+                subject(t.question)
                 if t not in tests:
                     name = tests[t] = f"t{len(tests)}"
                     value = ast.Name(values[t.question], ast.Load())
@@ -210,6 +232,40 @@ class AlphaNetwork:
         # evaluating any text from a rule file.
         exec(compile(module, f"<alpha network of {self.name}>", "exec"), namespace)
         return namespace["holds"]
+
+    def _sum(
+        self,
+        d: Derived,
+        subject: Callable[[str], str],
+        constant: Callable[[Any], ast.expr],
+    ) -> ast.expr:
+        """``None if <a read answer is None> else 0 + term + ...``, in ``Derived.value``'s
+        order of operations, so that both give the same number."""
+        unknown = [_is(ast.Name(subject(q), ast.Load()), None) for q in d.reads]
+        total: ast.expr = ast.Constant(0)
+        for term in d.terms:
+            if term.kind == "number":
+                v = ast.Name(subject(term.question), ast.Load())
+                scaled = ast.BinOp(
+                    ast.BinOp(v, ast.Mult(), ast.Constant(term.times)),
+                    ast.Div(),
+                    ast.Constant(term.per),
+                )
+            elif term.kind == "count":
+                v = ast.Name(subject(term.question), ast.Load())
+                scaled = ast.Call(constant(len), [v], [])
+            else:
+                c = term.condition
+                assert c is not None
+                key = c.question if c.kind == "answer" and c.question else c.name
+                v = ast.Name(subject(key), ast.Load())
+                holds = Test(key, DEFINITE, c).expression(v, constant)
+                scaled = ast.IfExp(holds, ast.Constant(1), ast.Constant(0))
+            total = ast.BinOp(total, ast.Add(), scaled)
+        if not unknown:
+            return total
+        test = unknown[0] if len(unknown) == 1 else ast.BoolOp(ast.Or(), unknown)
+        return ast.IfExp(test, ast.Constant(None), total)
 
 
 def _assign(name: str, value: ast.expr) -> ast.stmt:

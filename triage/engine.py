@@ -33,7 +33,8 @@ from experta import AS, NOT, Fact, KnowledgeEngine, P, Rule
 from experta.agenda import Agenda
 
 from .alpha import DEFINITE, POSSIBLE, UNKNOWN, AlphaNetwork, Test
-from .conditions import Condition
+from .conditions import BLOCKING_TESTS, Condition
+from .derived import Derived
 from .facts import Answers, FactList, Finding, Need, Trigger, Verdict, new_fact
 from .knowledge import KRule, Outcome, RuleBase
 from .matcher import LeanReteMatcher
@@ -288,6 +289,7 @@ class _Engine(KnowledgeEngine):
 
     alpha: AlphaNetwork | None  # None: answer tests are experta patterns on Answers
     questions: tuple[str, ...]
+    derived: Mapping[str, Derived]
     answers: Mapping[str, Any]
     firings: list[Firing]
     verdicts: list[VerdictInfo]
@@ -297,7 +299,10 @@ class _Engine(KnowledgeEngine):
         """The facts a case starts from: what the alpha network says holds, or the answers."""
         if self.alpha is not None:
             return self.alpha.facts(answers)
-        return [Answers(**{q: answers.get(q) for q in self.questions})]
+        slots = {q: answers.get(q) for q in self.questions}
+        for d in self.derived.values():
+            slots[d.id] = d.value(answers, self.derived)
+        return [Answers(**slots)]
 
     def add_fact(self, cls: type[Fact], **values: Any) -> None:
         """Declare a fact a rule concludes (while running: the run loop updates the agenda)."""
@@ -371,7 +376,7 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
     tested against. Either way the network needs no joins between answers.
     """
     softened = rb.softened_tiers
-    network = AlphaNetwork(f"{rb.name} {rb.version}") if alpha else None
+    network = AlphaNetwork(f"{rb.name} {rb.version}", rb.derived) if alpha else None
     # Equal tests get the very same function, so experta's alpha network shares one node for
     # them (it tells predicate tests apart by the function's identity).
     interpret = cache(lambda t: t.interpret)
@@ -387,11 +392,15 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
             fields[t.question] = fields[t.question] & p if t.question in fields else p
         return [Answers(**fields)]
 
-    attrs: dict[str, Any] = {"alpha": network, "questions": tuple(rb.questions)}
+    attrs: dict[str, Any] = {
+        "alpha": network,
+        "questions": tuple(rb.questions),
+        "derived": dict(rb.derived),
+    }
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
         accepts_unsure = r.tier in softened
-        tests = [Test(c.question, DEFINITE, c, accepts_unsure) for c in _answer_conditions(r)]
+        tests = [Test(_subject(c), DEFINITE, c, accepts_unsure) for c in _answer_conditions(r)]
         name = f"rule_{r.order:03d}"
         lhs = answers(tests, name) + _fact_patterns(r)
         attrs[name] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
@@ -399,27 +408,43 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
     # Need rules fire after every conclusion is in, most urgent rule first: one per rule,
     # question and reach (see relevance.py).
     gates = cache(_gate)
+    block_gates = cache(_block_gate)
     reach = reaches(rb) if with_needs else {}
     for r in rb.rules:
         for way in reach.get(r.id, ()):
             conditions = _answer_conditions(r)
-            for c in conditions:
+            own = {c.question: c for c in conditions if c.kind == "answer"}
+            # A question a derived value reads can make its condition hold, as its own can.
+            for q in r.questions:
+                c = own.get(q)
                 tests = [
-                    Test(o.question, POSSIBLE, o, way.unsure) for o in conditions if o is not c
+                    Test(_subject(o), POSSIBLE, o, way.unsure) for o in conditions if o is not c
                 ]
-                tests.append(Test(c.question, UNKNOWN))
-                gate = gates(way.block_gate if c.test == "not_in" else way.gate)
-                name = f"need_{r.order:03d}_{c.question}" + ("_unsure" if way.unsure else "")
+                tests.append(Test(q, UNKNOWN))
+                blocking = c is not None and c.test in BLOCKING_TESTS
+                if blocking and r.disposition is not None:
+                    # an answer can only stop this rule: moot once another rule has given as
+                    # much (or more), whatever this one does
+                    gate = block_gates(way.block_gate - 1, r.id)
+                else:
+                    gate = gates(way.block_gate if blocking else way.gate)
+                name = f"need_{r.order:03d}_{q}" + ("_unsure" if way.unsure else "")
                 lhs = answers(tests, name) + _fact_patterns(r)
                 attrs[name] = Rule(*lhs, gate, salience=salience)(
-                    _need_rhs(r, c.question, rb.questions[c.question].order, way.rank)
+                    _need_rhs(r, q, rb.questions[q].order, way.rank)
                 )
                 salience -= 1
     return type("CompiledTriageEngine", (_Engine,), attrs)
 
 
 def _answer_conditions(r: KRule) -> list[Condition]:
-    return [c for c in r.conditions if c.kind == "answer" and c.question]
+    """The conditions on answers, and on values derived from them."""
+    return [c for c in r.conditions if (c.kind == "answer" and c.question) or c.kind == "derived"]
+
+
+def _subject(c: Condition) -> str:
+    """What a condition tests: a question id, or a derived value's id."""
+    return c.question if c.kind == "answer" and c.question else c.name
 
 
 def _fact_patterns(r: KRule) -> list[Any]:
@@ -457,6 +482,8 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
         static["caution"] = r.caution
     if r.routine:
         static["routine"] = r.routine
+    if r.adjust:
+        static["adjust"] = r.adjust
 
     def fire(engine: _Engine, trigger: Any = None, **_: Any) -> None:
         answers = engine.answers
@@ -500,6 +527,11 @@ def _concluded(outcome: Outcome) -> dict[str, Any]:
 def _gate(rank: int) -> Any:
     """No verdict of ``rank`` or more: one pattern per rank, so equal gates share a node."""
     return NOT(Verdict(rank=P(lambda v: v >= rank)))
+
+
+def _block_gate(rank: int, rule: str) -> Any:
+    """No verdict of ``rank`` or more from a rule other than ``rule``."""
+    return NOT(Verdict(rank=P(lambda v: v >= rank), rule=P(lambda r: r != rule)))
 
 
 def _need_rhs(r: KRule, question: str, order: int, rank: int) -> Callable[..., None]:

@@ -49,6 +49,8 @@ def conclusion_words(rule: KRule, rb: RuleBase) -> str:
         parts.append("a caution")
     if rule.routine:
         parts.append(f"the {rule.routine} routine")
+    if rule.adjust:
+        parts.append(f"the {rule.adjust} plan adjustment")
     return "; ".join(parts) or "nothing"
 
 
@@ -64,6 +66,9 @@ def condition_status(c: Condition, rule: KRule, ev: Evaluation, rb: RuleBase) ->
             return HOLDS, value
         softened = rule.tier in rb.softened_tiers and c.test in ("is", "in") and "yes" in c.values
         return (UNSURE if softened and value == "unsure" else FAILS), value
+    if c.kind == "derived":
+        value = rb.derived[c.name].value(ev.answers, rb.derived)
+        return (HOLDS if c.holds(value) else FAILS), value
     findings = {f.rule.finding for f in ev.firings if f.rule.finding}
     if c.kind == "finding":
         return (HOLDS if c.name in findings else FAILS), sorted(findings)
@@ -83,6 +88,10 @@ def status_words(c: Condition, status: str, actual: Any, rb: RuleBase) -> str:
     text = c.words(rb.questions)
     if c.kind == "answer":
         fact = f"answer: {show_value(actual)}"
+    elif c.kind == "derived":
+        fact = "value: " + (
+            "unknown (an answer it is made of is missing)" if actual is None else show_value(actual)
+        )
     elif c.kind in ("finding", "no_finding"):
         fact = "findings concluded: " + (", ".join(actual) or "none")
     elif c.kind == "trigger_tier":
@@ -138,8 +147,14 @@ def why_detail(ev: Evaluation, question: str, rule_id: str, rb: RuleBase) -> dic
         if c.kind == "answer" and c.question == question:
             settles = c.words(rb.questions)
             continue
+        reads = rb.derived[c.name].reads if c.kind == "derived" else ()
+        if question in reads and not settles:  # read through a derived value: say which
+            settles = f"{c.words(rb.questions)} ({rb.derived[c.name].title})"
+            continue
         status, actual = condition_status(c, rule, ev, rb)
-        if c.kind == "answer" and c.question not in ev.answers:
+        if (c.kind == "answer" and c.question not in ev.answers) or (
+            c.kind == "derived" and actual is None
+        ):
             open_.append(c.words(rb.questions))
         elif status != FAILS:
             known.append(status_words(c, status, actual, rb))
@@ -297,6 +312,8 @@ def concluded_words(concluded: dict[str, Any]) -> str:
         parts.append(f"caution: {concluded['caution']}")
     if concluded.get("routine"):
         parts.append(f"the {concluded['routine']} routine")
+    if concluded.get("adjust"):
+        parts.append(f"the {concluded['adjust']} plan adjustment")
     return "; ".join(parts) or "nothing"
 
 

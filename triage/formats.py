@@ -200,7 +200,7 @@ class TableWriter(Writer):
         super().__init__(out)
         self.counts: Counter[str] = Counter()
         self.incomplete = 0
-        out.write(f"{'id':<36} {'disposition':<19} {'timeframe':<9} main reason\n")
+        out.write(f"{'id':<36} {'disposition':<19} {'timeframe':<14} main reason\n")
 
     def write(self, record: dict[str, Any]) -> None:
         if "error" in record:
@@ -216,7 +216,7 @@ class TableWriter(Writer):
             row = (record["disposition"], record.get("timeframe") or "", reason)
         cells = [printable(str(cell)) for cell in (record.get("id"), *row)]  # ids come from anyone
         self.out.write(
-            f"{_cut(cells[0], 36):<36} {cells[1]:<19} {cells[2]:<9} {_cut(cells[3], 70)}\n"
+            f"{_cut(cells[0], 36):<36} {cells[1]:<19} {cells[2]:<14} {_cut(cells[3], 70)}\n"
         )
 
     def close(self) -> None:

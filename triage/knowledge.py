@@ -20,12 +20,17 @@ import yaml
 
 from . import rulecache
 from .conditions import Condition, ConditionError, parse_condition
+from .derived import Derived, load_derived
 from .documents import SafeLoader
 from .errors import RuleBaseError
 from .plans import Plans, load_plans, load_regions
 from .questions import TYPES, Group, Question
 
 CORE_FILES = ("questions.yaml", "sources.yaml", "policy.yaml", "plans.yaml", "regions.yaml")
+#: Files kept beside the rules that are not part of the rule base: neither loaded as rules nor
+#: in its sha256. The hazard log (triage/hazards.py) describes the rule base; editing it changes
+#: no result, so it does not change the identity every result carries.
+NOT_RULE_FILES = ("hazards.yaml",)
 #: Tiers that conclude no disposition of their own: cautions (and findings), the choice of
 #: advice, and the resolution of unsure answers and of the default outcome.
 SPECIAL_TIERS = ("caution", "advice", "resolution")
@@ -75,12 +80,16 @@ class KRule:
     finding: str | None = None
     caution: str | None = None
     routine: str | None = None
+    adjust: str | None = None  # advice: the plan adjustment of plans.yaml it applies
     shown_for: tuple[str, ...] = ()  # caution and advice: the dispositions it is shown for
+    derived_reads: tuple[str, ...] = ()  # questions read through derived values
 
     @property
     def questions(self) -> tuple[str, ...]:
-        """The question ids this rule reads, in condition order."""
-        return tuple(c.question for c in self.conditions if c.kind == "answer" and c.question)
+        """The question ids this rule reads, in condition order (then those read through a
+        derived value)."""
+        own = tuple(c.question for c in self.conditions if c.kind == "answer" and c.question)
+        return own + tuple(q for q in self.derived_reads if q not in own)
 
 
 @dataclass
@@ -99,6 +108,7 @@ class RuleBase:
     files: list[str] = field(default_factory=list)
     groups: dict[str, Group] = field(default_factory=dict)
     ask_first: tuple[str, ...] = ()  # dispositions whose questions the interview asks first
+    derived: dict[str, Derived] = field(default_factory=dict)  # values derived from answers
 
     def outcome(self, disposition: str, timeframe: str | None) -> Outcome:
         """The outcome entry for a disposition and timeframe."""
@@ -176,6 +186,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
 
     questions = _load_questions(rel("questions.yaml"), docs["questions.yaml"])
     groups = _load_groups(rel("questions.yaml"), docs["questions.yaml"], questions)
+    derived = load_derived(rel("questions.yaml"), docs["questions.yaml"], questions)
     sources = _load_sources(rel("sources.yaml"), docs["sources.yaml"])
     name, version, outcomes = _load_policy(rel("policy.yaml"), docs["policy.yaml"])
     ask_first = _load_interview(rel("policy.yaml"), docs["policy.yaml"], outcomes)
@@ -185,7 +196,9 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         if fname in CORE_FILES:
             continue
         rules.extend(
-            _load_rules(rel(fname), docs[fname], questions, sources, outcomes, tiers, len(rules))
+            _load_rules(
+                rel(fname), docs[fname], questions, sources, outcomes, tiers, len(rules), derived
+            )
         )
     _check_rule_set(root, rules)
     regions, default_region = load_regions(rel("regions.yaml"), docs["regions.yaml"], sources)
@@ -209,6 +222,7 @@ def load_rulebase(path: str | Path | None = None) -> RuleBase:
         files=names,
         groups=groups,
         ask_first=ask_first,
+        derived=derived,
     )
 
 
@@ -229,7 +243,11 @@ def rule_files(root: Path) -> list[Path]:
     """The rule files of a rule base directory, sorted; one that is not a regular file is an
     error (a FIFO would wait for ever)."""
     try:
-        paths = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml"))
+        paths = sorted(
+            p
+            for p in root.iterdir()
+            if p.suffix in (".yaml", ".yml") and p.name not in NOT_RULE_FILES
+        )
     except OSError as exc:
         raise RuleBaseError(str(root), f"cannot read: {exc.strerror or exc}") from None
     for p in paths:
@@ -487,7 +505,10 @@ def _flag(file: str, item: str, entry: dict, key: str) -> bool:
 
 
 RULE_FIELDS = ("id", "title", "tier", "source", "when", "then", "note")
-THEN_FIELDS = ("disposition", "timeframe", "reason", "finding", "caution", "routine", "shown_for")
+THEN_FIELDS = (
+    *("disposition", "timeframe", "reason", "finding", "caution", "routine", "adjust"),
+    "shown_for",
+)
 
 
 def _load_interview(file: str, data: dict[str, Any], outcomes: list[Outcome]) -> tuple[str, ...]:
@@ -510,7 +531,9 @@ def _load_rules(
     outcomes: list[Outcome],
     tiers: set[str],
     start: int,
+    derived: dict[str, Derived] | None = None,
 ) -> list[KRule]:
+    derived = derived or {}
     rules = []
     for i, entry in enumerate(_mapping(file, data, "rules")):
         rid = _id(file, entry, "rule", i + 1)
@@ -542,11 +565,11 @@ def _load_rules(
         conditions = []
         for j, raw in enumerate(when):
             try:
-                conditions.append(parse_condition(raw, questions, tiers))
+                conditions.append(parse_condition(raw, questions, tiers, derived))
             except ConditionError as exc:
                 fld = f"when[{j}]" + (f".{exc.field}" if exc.field else "")
                 raise RuleBaseError(file, exc.message, item=item, field=fld) from None
-        seen = [c.question for c in conditions if c.question]
+        seen = [c.question or c.name for c in conditions if c.kind in ("answer", "derived")]
         if len(seen) != len(set(seen)):
             raise RuleBaseError(
                 file, "one condition per question: combine bounds in one", item=item, field="when"
@@ -556,7 +579,7 @@ def _load_rules(
         if not isinstance(then, dict):
             raise RuleBaseError(file, "expected a mapping", item=item, field="then")
         _known(file, item, then, THEN_FIELDS, prefix="then.")
-        for key in ("disposition", "timeframe", "finding", "caution", "reason", "routine"):
+        for key in THEN_FIELDS[:-1]:  # all but shown_for: texts or names
             value = then.get(key)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 kind = "text" if key in ("caution", "reason") else "a name"
@@ -578,12 +601,15 @@ def _load_rules(
                     item=item,
                     field="then.caution",
                 )
-            if tier == "advice" and not isinstance(then.get("routine"), str):
+            if tier == "advice" and not (then.get("routine") or then.get("adjust")):
                 raise RuleBaseError(
-                    file, "an advice rule names a routine", item=item, field="then.routine"
+                    file,
+                    "an advice rule names a routine or an adjustment",
+                    item=item,
+                    field="then.routine",
                 )
         else:
-            for key in ("shown_for", "routine"):
+            for key in ("shown_for", "routine", "adjust"):
                 if key in then:
                     raise RuleBaseError(
                         file,
@@ -626,7 +652,13 @@ def _load_rules(
                 finding=then.get("finding"),
                 caution=(then["caution"].strip() if then.get("caution") else None),
                 routine=then.get("routine"),
+                adjust=then.get("adjust"),
                 shown_for=shown_for,
+                derived_reads=tuple(
+                    dict.fromkeys(
+                        q for c in conditions if c.kind == "derived" for q in derived[c.name].reads
+                    )
+                ),
             )
         )
     return rules
@@ -748,8 +780,16 @@ def _check_plain_text(file: str, doc: Any) -> None:
 
 
 def _check_advice(rules: list[KRule], plans: Plans) -> None:
-    """Every routine an advice rule names exists, and the tools' finding is concluded."""
+    """Every routine and adjustment an advice rule names exists, and the tools' finding is
+    concluded."""
     for r in rules:
+        if r.adjust and r.adjust not in plans.adjustments:
+            raise RuleBaseError(
+                r.file,
+                f"no adjustment {r.adjust!r} in plans.yaml",
+                item=f"rule '{r.id}'",
+                field="then.adjust",
+            )
         if r.routine and r.routine not in plans.routines:
             raise RuleBaseError(
                 r.file,

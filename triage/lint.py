@@ -759,4 +759,40 @@ def diff(base: Triage, other: Triage, paths: Iterable[str], stdin: Any = None) -
         "rules_added": sorted(other_ids - base_ids),
         "rules_removed": sorted(base_ids - other_ids),
         "rules_changed": sorted(modified),
+        "rules": rule_changes(base.rulebase, other.rulebase),
     }
+
+
+def rule_summary(r: KRule, rb: RuleBase) -> dict[str, Any]:
+    """A rule as a reviewer compares it: tier, outcome, conditions in words, sources."""
+    out: dict[str, Any] = {"title": r.title, "tier": r.tier}
+    if r.disposition is not None:
+        out["disposition"], out["timeframe"] = r.disposition, r.timeframe
+    out["when"] = [c.words(rb.questions) for c in r.conditions]
+    out["sources"] = list(r.sources)
+    for key in ("reason", "caution", "finding", "routine"):
+        if getattr(r, key):
+            out[key] = getattr(r, key)
+    return out
+
+
+def rule_changes(base: RuleBase, other: RuleBase) -> list[dict[str, Any]]:
+    """Rule by rule, what ``other`` adds, removes or changes against ``base`` (in the order
+    of ``other``'s files, then the removed ones): each with its summary before and after and
+    the fields that differ."""
+    before = {r.id: rule_summary(r, base) for r in base.rules}
+    after = {r.id: rule_summary(r, other) for r in other.rules}
+    out: list[dict[str, Any]] = []
+    for rid, a in after.items():
+        b = before.get(rid)
+        if b is None:
+            out.append({"rule": rid, "change": "added", "before": None, "after": a})
+        elif a != b:
+            fields = [k for k in dict.fromkeys([*b, *a]) if b.get(k) != a.get(k)]
+            out.append(
+                {"rule": rid, "change": "changed", "fields": fields, "before": b, "after": a}
+            )
+    for rid, b in before.items():
+        if rid not in after:
+            out.append({"rule": rid, "change": "removed", "before": b, "after": None})
+    return out

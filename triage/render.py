@@ -211,6 +211,8 @@ def dose(exercise: dict[str, Any]) -> str:
 
 def _plan(out: _Text, plan: dict[str, Any], skip: str = "") -> None:
     """The plan's items, but ``skip`` (the next step, already said in the summary)."""
+    for item in plan.get("adjustments", []):  # what fits this person: before the rest
+        out.bullet(item["text"])
     if "emergency" in plan:
         for key in ("now", "meanwhile"):
             if plan["emergency"][key]["text"] != skip:
@@ -242,6 +244,8 @@ def _plan(out: _Text, plan: dict[str, Any], skip: str = "") -> None:
         out.add(f"  {routine['title']}:")
         for ex in routine["exercises"]:
             out.bullet(f"{ex['name']} ({dose(ex)}): {ex['how']}", 4)
+        if "none_fit" in routine:
+            out.bullet(routine["none_fit"]["text"], 4)
 
 
 def _tools(out: _Text, tools: dict[str, Any], skip: str) -> None:

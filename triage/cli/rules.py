@@ -204,16 +204,18 @@ def coverage(paths: tuple[str, ...], fmt: str, rules_dir: str | None) -> None:
 
 @rules.command()
 @click.argument("other_rules", metavar="OTHER_RULES_DIR", type=click.Path(file_okay=False))
-@click.argument("paths", nargs=-1, required=True)
+@click.argument("paths", nargs=-1)
 @format_option
 @click.option("--exit-code", is_flag=True, help="Exit 1 when some decision changes (for CI).")
 @rules_option
 def diff(
     other_rules: str, paths: tuple[str, ...], fmt: str, exit_code: bool, rules_dir: str | None
 ) -> None:
-    """Evaluate the cases in PATHS under the rule base and under OTHER_RULES_DIR.
+    """Compare the rule base with OTHER_RULES_DIR, rule by rule, and on the cases in PATHS.
 
-    Lists every case whose disposition or timeframe changes, with the rules responsible.
+    Lists every rule OTHER_RULES_DIR adds, removes or changes (its outcome and conditions
+    before and after), then every case whose disposition or timeframe changes, with the
+    rules responsible. From version A to version B: --rules A diff B [PATHS].
 
     Exit status: 0 done; 1 some case was invalid, or (with --exit-code) some decision changed;
     2 bad usage or rule base.
@@ -241,6 +243,9 @@ def diff(
         ):
             if d[key]:
                 click.echo(f"rules {word}: {', '.join(d[key])}")
+        for change in d["rules"]:
+            for line in _rule_change_lines(change):
+                click.echo(printable(line))
         for c in d["changed"]:
             b, a = c["before"], c["after"]
             before = _outcome(b)
@@ -263,6 +268,31 @@ def diff(
         click.echo(f"{len(d['changed'])} of {d['cases']} case(s) change")
     if d["errors"] or (exit_code and d["changed"]):
         sys.exit(1)
+
+
+def _rule_outcome(r: dict[str, Any]) -> str:
+    if "disposition" in r:
+        return _outcome(r)
+    return r["tier"]
+
+
+def _rule_change_lines(c: dict[str, Any]) -> list[str]:
+    """One rule's change: a head line, then its conditions (before and after when changed)."""
+    b, a = c["before"], c["after"]
+    if c["change"] == "added":
+        lines = [f"+ {c['rule']}: {_rule_outcome(a)}: {a['title']}"]
+        lines += [f"      when {w}" for w in a["when"]]
+    elif c["change"] == "removed":
+        lines = [f"- {c['rule']}: {_rule_outcome(b)}: {b['title']}"]
+    else:
+        head = f"~ {c['rule']}: {_rule_outcome(b)}"
+        if _rule_outcome(b) != _rule_outcome(a):
+            head += f" -> {_rule_outcome(a)}"
+        lines = [head + f" (changed: {', '.join(c['fields'])})"]
+        if b["when"] != a["when"]:
+            lines += [f"      was {w}" for w in b["when"]]
+            lines += [f"      now {w}" for w in a["when"]]
+    return lines
 
 
 def _outcome(o: dict[str, Any]) -> str:
