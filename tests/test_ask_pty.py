@@ -50,8 +50,8 @@ def test_a_grouped_screen_reaches_an_emergency_in_colour():
     answer(child, r"Step 1 of about \d+", "why 1")
     child.expect("Why we ask: This can mean the nerves at the base of the spine")
     child.expect("> ")
-    child.sendline("3")  # symptoms in both legs
-    child.expect("Noted: yes to 3; no to the rest.")
+    child.sendline("1")  # numbness around the saddle area
+    child.expect("Noted: yes to 1; no to the rest.")
     child.expect("EMERGENCY")
     child.expect("Call 999")
     out = child.before
@@ -64,13 +64,15 @@ def test_a_narrow_terminal_gets_wrapped_screens_and_a_pager_for_the_long_advice(
     child = spawn(env={"PAGER": MARK_PAGER}, rows=24, cols=60)
     answer(child, "Step 1 of about", "none")
     answer(child, "Step 2 of about", "none")
-    answer(child, "Where is your pain", "lower back")
     answer(child, "How old", "40")
+    answer(child, "Before we suggest exercises", "none")
+    answer(child, "Where is your pain", "lower back")
     answer(child, "How bad", "3/10")
     answer(child, "How long", "3 days")
     child.expect("That is 0.43 weeks.")
     answer(child, "What does it feel like", "stiffness, ache")
     answer(child, "A few more questions", "none")
+    answer(child, "Which of these do you agree with", "none")
     child.expect("STRETCHING ROUTINE")
     child.expect("What to do now:")
     child.expect("PAGED\\|")  # the rest went through the pager

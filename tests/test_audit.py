@@ -207,7 +207,7 @@ def test_summary_counts_and_filters(tmp_path, triage):
         "doctor:same_day": 2,
         "self_stretching": 1,
         "doctor:soon": 1,
-        "physical_therapist": 1,
+        "physical_therapist:within_2_weeks": 1,
     }
     assert s["rules"]["infection-fever"] == 2 and s["rules"]["night-pain"] == 2
     assert s["first"].startswith("2026-03-01") and s["last"].startswith("2026-03-05")

@@ -157,7 +157,7 @@ def test_a_rotated_log_is_reopened_at_its_path(tmp_path, how):
 
 def test_a_physical_therapist_decision_lists_its_rules_apart_from_the_overruled(tmp_path, triage):
     answers = {**CALM, "severity": 8, "sensations": ["tightness"], "location": "upper_back"}
-    for q in ("osteoporosis_or_steroids", "blood_thinners", "hypermobility"):
+    for q in ("osteoporosis_or_steroids", "blood_thinners", "hypermobility", "pregnant"):
         answers[q] = "no"
     record = triage.result(Case("pt", "test", answers))
     assert record["disposition"] == "physical_therapist"
