@@ -232,8 +232,10 @@ def test_a_group_is_one_screen_with_none_of_these(web, triage):
 
 def test_the_answers_download_for_a_clinic_as_fhir_that_batch_reads(web, triage, tmp_path):
     answers = {"fever": "yes", "location": "neck", "severity": 4}
-    result_page = web.post("/result", data={"answers": json.dumps(answers)}).text
-    assert 'action="/answers.fhir.json"' in result_page
+    # on the summary for a clinic, in plain words; not on the person's result page
+    summary = web.post("/summary", data={"answers": json.dumps(answers)}).text
+    assert 'action="/answers.fhir.json"' in summary and "FHIR" not in summary
+    assert 'action="/answers.fhir.json"' not in web.get("/result").text
     download = web.post("/answers.fhir.json", data={"answers": json.dumps(answers)})
     assert download.status_code == 200
     assert download.headers["content-type"].startswith("application/fhir+json")

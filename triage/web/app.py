@@ -51,7 +51,9 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
     async def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HttpError)
         response = (
-            json_response(exc.body(), exc.status) if is_api(request) else pages.error_page(exc)
+            json_response(exc.body(), exc.status)
+            if is_api(request)
+            else pages.error_page(exc, request)
         )
         response.headers.update(exc.headers)
         return response
@@ -81,9 +83,11 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         Route("/", pages.start, methods=["GET"]),
         Route("/interview", pages.interview, methods=["POST"]),
         Route("/interview", pages.restart, methods=["GET"]),
-        Route("/result", pages.result, methods=["POST"]),
-        Route("/summary", pages.summary, methods=["POST"]),
-        Route("/review", pages.review, methods=["POST"]),
+        Route("/interview/{step:int}", pages.screen_page, methods=["GET"]),
+        Route("/result", pages.result, methods=["GET", "POST"]),
+        Route("/summary", pages.summary, methods=["GET", "POST"]),
+        Route("/review", pages.review, methods=["GET", "POST"]),
+        Route("/country", pages.country, methods=["GET", "POST"]),
         Route("/answers", pages.download, methods=["POST"]),
         Route("/answers.fhir.json", pages.download_fhir, methods=["POST"]),
         Route("/v1/interview", api.interview, methods=["POST"]),
