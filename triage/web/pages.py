@@ -304,7 +304,8 @@ class Pages:
                 return self._redirect(request, kept, f"/interview/{step}")
             kept = self._merge(saved, {**answers, **given}, [*screens, list(given)])
             return self._advance(request, kept, step + 1)
-        kept = self._merge(saved, answers, screens)
+        # "start" begins afresh; another action (none) keeps the answers sent
+        kept = self._merge(None if action == "start" else saved, answers, screens)
         return self._advance(request, kept, len(screens) + 1)
 
     async def screen_page(self, request: Request) -> Response:
