@@ -43,7 +43,15 @@ from .screens import (
     replay,
 )
 from .state import State
-from .wording import concluded_words, dial, matched_words, phone_numbers, reason_words, words
+from .wording import (
+    concluded_words,
+    dial,
+    findings_words,
+    matched_words,
+    phone_numbers,
+    reason_words,
+    words,
+)
 
 LANGS = {"uk": "en-GB", "us": "en-US"}
 _DECISION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -413,6 +421,8 @@ class Pages:
         kept: State,
     ) -> Response:
         questions = self.rb.questions
+        # a sign answered "not sure" is said once, in the reason it softened
+        said = {q for r in record["reasons"] if r.get("softened_by") for q in r.get("unsure") or ()}
         return self.render(
             request,
             template,
@@ -423,7 +433,8 @@ class Pages:
             reasons=[dict(r, words=reason_words(self.rb, r)) for r in record["reasons"]],
             answers_json=_json(answers),
             screens_json=json.dumps(kept.screens),
-            unsure=[_asked_as(questions[q]) for q in record.get("unsure", [])],
+            unsure=[_asked_as(questions[q]) for q in record.get("unsure", []) if q not in said],
+            findings=findings_words(self.rb, record),
             unanswered=[_asked_as(questions[q]) for q in record.get("unanswered", [])],
             answered=[
                 (questions[q].prompt, answer_words(questions[q], v)) for q, v in answers.items()

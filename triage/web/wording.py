@@ -48,11 +48,27 @@ def reason_words(rb: RuleBase, reason: Mapping[str, Any]) -> str:
         return str(reason["text"])
     rules = {r.id: r for r in rb.rules}
     text = rules[via].reason if via in rules else str(reason["text"]).split(" (The sign:")[0]
-    unsure = [rb.questions[q] for q in reason.get("unsure") or () if q in rb.questions]
-    if unsure:
-        asked = "; ".join(f'"{q.item or q.prompt}"' for q in unsure)
-        text += f" You were not sure about: {asked}."
+    asked = _unsure_items(rb, reason)
+    if asked:
+        text += f" The sign you were not sure about: {asked}."
     return text
+
+
+def _unsure_items(rb: RuleBase, reason: Mapping[str, Any]) -> str:
+    """The questions a softened reason's person answered "not sure", as they were asked."""
+    unsure = [rb.questions[q] for q in reason.get("unsure") or () if q in rb.questions]
+    return "; ".join(f'"{q.item or q.prompt}"' for q in unsure)
+
+
+def findings_words(rb: RuleBase, record: Mapping[str, Any]) -> list[str]:
+    """What to mention to the doctor: each sign found, but a sign only answered "not sure"
+    as that, in the words asked (not named as if it were there)."""
+    plan = record.get("plan") or {}
+    findings = list((plan.get("doctor") or {}).get("findings") or [])
+    softened = {
+        r["title"]: _unsure_items(rb, r) for r in record.get("reasons", ()) if r.get("softened_by")
+    }
+    return [f"you were not sure about {softened[f]}" if softened.get(f) else f for f in findings]
 
 
 def words(code: Any) -> str:
@@ -74,8 +90,14 @@ def concluded_words(rb: RuleBase, concluded: Mapping[str, Any]) -> str:
             continue
         if key == "trigger":
             tier = str(value).split(" (", 1)[0]
-            unsure = " (answered not sure)" if "unsure" in str(value) else ""
-            parts.append(f"a sign for: {words(tier)}{unsure}")
+            unsure = ", answered not sure" if "unsure" in str(value) else ""
+            parts.append(f"a sign for {words(tier)}{unsure}")
+        elif key == "routine" and value in rb.plans.routines:
+            parts.append(f"adds {rb.plans.routines[value].title}")
+        elif key == "caution":
+            parts.append("a caution")
+        elif key == "finding":
+            parts.append(f"a finding ({words(value)})")
         else:
             parts.append(f"{words(key)}: {words(value)}")
     return "; ".join(parts)
