@@ -1,6 +1,6 @@
 """What a person reads on the pages: no internal words, phone numbers to tap, their country.
 
-The corpus scan renders the result page and the summary of every bundled case, and the
+The corpus scan renders the result page of every bundled case, and the summary and the
 clinicians' view of a sample, and looks in the text a person sees (not the markup) for what
 belongs only in ``explain``, ``rules`` and the JSON: rule ids, question ids, codes such as
 ``tool_use`` or ``same_day``, ``None``, citations and source names, "FHIR".
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -17,8 +18,11 @@ import pytest
 from web_support import client
 
 from triage.cases import Case, iter_cases
+from triage.web import state
+from triage.web.state import State
 
 ROOT = Path(__file__).resolve().parent.parent
+DECISION = "00000000-0000-4000-8000-000000000000"
 
 
 class _Text(HTMLParser):
@@ -93,12 +97,15 @@ def test_no_internal_words_on_the_pages_of_any_case(web, triage, cases):
     assert len(cases) > 100
     problems = {}
     for i, case in enumerate(cases):
-        answers = {q: list(v) if isinstance(v, tuple) else v for q, v in case.answers.items()}
-        pages = {"result": "/result", "summary": "/summary"}
-        if i % 10 == 0:
-            pages["review"] = "/review"
+        pages = {"result": "/result"}
+        if i % 7 == 0:  # the same reasons and answers, in other words: a sample
+            pages.update(summary="/summary", review="/review")
+        # the answers as the interview keeps them for its pages (no clicking through)
+        web.cookies.set(state.COOKIE, State(case.answers, [], DECISION).encode(time.time()))
         for name, path in pages.items():
-            text = seen(open_page(web, answers, path))
+            response = web.get(path, headers={"accept-language": "en-GB"})
+            assert response.status_code == 200, (case.id, path)
+            text = seen(response.text)
             found = leaks(text, words, clinicians=name == "review")
             if found:
                 problems[f"{case.id} {name}"] = found
