@@ -191,3 +191,20 @@ def test_the_servers_region_comes_before_the_browsers_language(triage):
     with client(triage, region="us") as web:
         page = open_page(web, {**CALM, "both_legs": "yes"}, "/result", "en-GB")
         assert ("tel:911", "911") in tel_links(page)
+
+
+def test_no_internal_words_on_the_screens(web, triage, cases):
+    """Every screen of a sample of cases, with its "why we ask" (no sources named there)."""
+    from triage.web.screens import replay
+
+    words = internal_words(triage)
+    problems = {}
+    for case in cases[::10]:
+        screens = [list(s) for s in replay(triage, case.answers).screens]
+        web.cookies.set(state.COOKIE, State(case.answers, screens).encode(time.time()))
+        for step in range(1, len(screens) + 1):
+            text = seen(web.get(f"/interview/{step}").text)
+            found = leaks(text, words) + re.findall(r"Based on:", text)
+            if found:
+                problems[f"{case.id} {step}"] = found
+    assert problems == {}
