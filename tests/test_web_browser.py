@@ -408,6 +408,7 @@ def test_phone_numbers_are_tel_links_for_the_browsers_country(browser, server, s
     assert page.locator(".country").inner_text().startswith("Phone numbers for: United Kingdom")
     call = page.locator("a[href='tel:999']").first
     assert call.is_visible() and call.inner_text() == "999"
+    assert page.locator("a.button.call").get_attribute("href") == "tel:999"  # one big tap
     page.screenshot(path=str(shots / "result-emergency-uk-375.png"))
     post_answers(page, server, full_answers(ROUTES["doctor"]))
     assert page.locator("a[href='tel:111']").first.is_visible()  # the urgent line
