@@ -419,3 +419,20 @@ def test_phone_numbers_are_tel_links_for_the_browsers_country(browser, server, s
     assert page.locator("a[href='tel:911']").first.is_visible()
     assert page.locator("a[href='tel:999']").count() == 0
     context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_after_start_again_back_shows_no_answers(browser, server, js):
+    """On a shared computer: once "Start again" is chosen, Back finds no result or answers."""
+    context = browser.new_context(java_script_enabled=js)
+    page = context.new_page()
+    start(page, server)
+    page.check("#q-saddle_numbness-yes")
+    go(page, "button[value=next]")
+    assert page.locator(".decision").count() == 1
+    go(page, "text=Start again")
+    page.go_back()
+    assert page.url == server.url + "/" and page.locator(".decision").count() == 0
+    page.go_back()
+    assert page.locator("form.screen [value=yes]:checked").count() == 0
+    context.close()
