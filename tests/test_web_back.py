@@ -194,3 +194,13 @@ def test_a_yes_to_an_emergency_sign_ends_the_checklist_at_once(web, triage):
     unsure = post(web, {}, saddle_numbness="unsure")
     assert unsure.headers["location"] == "/interview/1"
     assert web.get("/interview/1").status_code == 422
+
+
+def test_every_decision_the_server_audits_has_its_own_id(web):
+    """The API's decisions too, though their records keep the id the request gave."""
+    for _ in range(2):
+        web.post("/v1/evaluate", json={"id": "same", "answers": {"fever": "yes"}})
+    ids = [line["decision_id"] for line in audit_lines(web)]
+    assert len(ids) == 2 and len(set(ids)) == 2
+    assert all(re.fullmatch(UUID, i) for i in ids)
+    assert [line["id"] for line in audit_lines(web)] == ["same", "same"]
