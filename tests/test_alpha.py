@@ -178,7 +178,7 @@ def test_warm_builds_the_network_for_complete_answers_and_its_code():
     from triage.engine import TriageEngine
 
     engine = TriageEngine(ENGINE.rulebase)
-    assert "_conclude" not in engine.__dict__
+    assert not engine._classes
     engine.warm()
-    assert "_conclude" in engine.__dict__ and "_full" not in engine.__dict__
+    assert set(engine._classes) == {False}  # the network without need rules only
     assert engine._conclude.alpha._compiled is not None

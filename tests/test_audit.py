@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from conftest import CALM
 
 from triage import __version__
-from triage.audit import AuditLog, append_decision, decision_record, read_log
+from triage.audit import AuditLog, append_decision, decision_record, read_log, verify
 from triage.cases import Case
 from triage.cli import main
 from triage.knowledge import bundled_rules_dir
@@ -96,6 +96,7 @@ def test_parallel_writers_lose_and_mangle_nothing(tmp_path):
         assert rec["pad"] == rec["writer"][0] * size
         seen.add((rec["writer"], rec["seq"]))
     assert len(seen) == writers * per_writer
+    assert verify(log)["breaks"] == []  # each read the line before it under the file lock
 
 
 def test_append_decision_from_parallel_processes(tmp_path):
@@ -121,6 +122,7 @@ def test_append_decision_from_parallel_processes(tmp_path):
         assert p.wait(timeout=300) == 0
     entries = list(read_log(log, warn=pytest.fail))
     assert len(entries) == 160 and len({e.record["id"] for e in entries}) == 160
+    assert verify(log)["breaks"] == []
 
 
 def test_a_partial_last_line_is_skipped_with_a_warning_and_kept_apart(tmp_path, triage):

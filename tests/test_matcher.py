@@ -9,6 +9,7 @@ own run loop, and a Verdict for every conclusion.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from experta import AS, MATCH, NOT, Fact, KnowledgeEngine, Rule
@@ -51,21 +52,17 @@ def _stock(compiled: type[_Engine]) -> KnowledgeEngine:
     return type("StockEngine", (compiled,), attrs)()
 
 
-def _engine(full: KnowledgeEngine, conclude: KnowledgeEngine) -> TriageEngine:
-    engine = TriageEngine(LEAN.rulebase)
-    engine._full, engine._conclude = full, conclude
-    return engine
+def _engine(
+    full: Callable[[], KnowledgeEngine], conclude: Callable[[], KnowledgeEngine]
+) -> TriageEngine:
+    return TriageEngine(LEAN.rulebase, factories={True: full, False: conclude})
 
 
 RB = LEAN.rulebase
-STOCK = _engine(
-    _stock(compile_rulebase(RB, alpha=False)),
-    _stock(compile_rulebase(RB, with_needs=False, alpha=False)),
-)
+_FULL, _CONCLUDE = (compile_rulebase(RB, with_needs=n, alpha=False) for n in (True, False))
+STOCK = _engine(lambda: _stock(_FULL), lambda: _stock(_CONCLUDE))
 # The lean matcher on the field tests, without the compiled alpha network.
-FIELDS = _engine(
-    compile_rulebase(RB, alpha=False)(), compile_rulebase(RB, with_needs=False, alpha=False)()
-)
+FIELDS = _engine(_FULL, _CONCLUDE)
 
 
 def _summary(ev: Any) -> tuple[Any, ...]:

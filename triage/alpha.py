@@ -132,11 +132,18 @@ class AlphaNetwork:
     def conjunctions(self) -> dict[tuple[Test, ...], type[Holds]]:
         return dict(self._keys)
 
-    def facts(self, answers: Mapping[str, Any]) -> list[Holds]:
-        """The ``Holds`` facts for these answers (absent and ``None`` both mean unanswered)."""
+    def compile(self) -> None:
+        """Generate the function now, once all conjunctions are registered: afterwards
+        ``facts`` reads nothing that changes, so threads may share the network."""
         if self._compiled is None:
             self._compiled = self._compile()
-        return self._compiled(answers.get)
+
+    def facts(self, answers: Mapping[str, Any]) -> list[Holds]:
+        """The ``Holds`` facts for these answers (absent and ``None`` both mean unanswered)."""
+        compiled = self._compiled
+        if compiled is None:
+            compiled = self._compiled = self._compile()
+        return compiled(answers.get)
 
     def interpret(self, answers: Mapping[str, Any]) -> list[Holds]:
         """The same facts, each test read from its condition (slow; the reference)."""

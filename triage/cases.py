@@ -535,13 +535,16 @@ def validate_case(raw: Any, rb: RuleBase, *, source: str, default_id: str) -> Ca
         from .fhir.responses import case_from_resource  # its library loads only when used
 
         return case_from_resource(raw, rb, source=source, default_id=default_id)
-    case_id = default_id
+    case_id, id_too_long = default_id, False
     if (
         isinstance(raw, dict)
         and isinstance(raw.get("id"), str | int)
         and not isinstance(raw.get("id"), bool)
     ):
-        case_id = str(raw["id"])
+        try:
+            case_id = str(raw["id"])
+        except ValueError:  # an integer too long to write: refused below
+            id_too_long = True
 
     def fail(message: str, fld: str | None = None) -> CaseError:
         return CaseError(case_id, source, message, fld)
@@ -550,9 +553,11 @@ def validate_case(raw: Any, rb: RuleBase, *, source: str, default_id: str) -> Ca
         return fail("a case must be a mapping with 'answers'")
     for key in raw:
         if key not in CASE_KEYS:
-            return fail(f"unknown field (a case has {', '.join(CASE_KEYS)})", shorten(str(key)))
+            return fail(f"unknown field (a case has {', '.join(CASE_KEYS)})", _text(key))
     if "id" in raw and (not isinstance(raw["id"], str | int) or isinstance(raw["id"], bool)):
         return fail("must be a string", "id")
+    if id_too_long:
+        return fail("a number too long to be an id (over 4,300 digits)", "id")
     note = raw.get("note")
     if note is not None and not isinstance(note, str):
         return fail("must be a string", "note")
@@ -567,7 +572,7 @@ def validate_case(raw: Any, rb: RuleBase, *, source: str, default_id: str) -> Ca
     for qid, value in answers.items():
         question = rb.questions.get(qid) if isinstance(qid, str) else None
         if question is None:
-            return fail(f"unknown question id {quoted(qid)}", f"answers.{shorten(str(qid))}")
+            return fail(f"unknown question id {_quoted(qid)}", f"answers.{_text(qid)}")
         if value is None:
             continue  # null means not answered
         try:
@@ -587,7 +592,7 @@ def _check_expect(expect: Any, rb: RuleBase) -> tuple[str, str] | None:
         return "expect", "must be a mapping"
     for key in expect:
         if key not in ("disposition", "timeframe", "fired"):
-            return f"expect.{shorten(str(key))}", "unknown field (disposition, timeframe, fired)"
+            return f"expect.{_text(key)}", "unknown field (disposition, timeframe, fired)"
     dispositions = {o.disposition for o in rb.outcomes}
     for key in ("disposition", "timeframe"):
         if expect.get(key) is not None and not isinstance(expect[key], str):
@@ -607,3 +612,25 @@ def _check_expect(expect: Any, rb: RuleBase) -> tuple[str, str] | None:
         if rid not in known:
             return "expect.fired", f"unknown rule id {quoted(rid)}"
     return None
+
+
+#: What stands for an integer Python will not write out (over 4,300 digits: from a YAML
+#: hexadecimal or binary number, which is read without that limit).
+TOO_LONG = "a number too long to show"
+
+
+def _text(value: Any, too_long: Any = TOO_LONG) -> Any:
+    """``value`` as short text for a message or an id, or ``too_long`` for an integer of more
+    digits than Python writes (``str`` would raise)."""
+    try:
+        return shorten(str(value))
+    except ValueError:
+        return too_long
+
+
+def _quoted(value: Any) -> str:
+    """``quoted(value)``, or words for an integer of more digits than Python writes."""
+    try:
+        return quoted(value)
+    except ValueError:
+        return TOO_LONG

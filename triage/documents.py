@@ -14,6 +14,8 @@ Python, where both are checked as each event arrives.
 from __future__ import annotations
 
 import json
+import re
+import sys
 from typing import Any
 
 import yaml
@@ -39,7 +41,10 @@ class DuplicateKeyError(ValueError):
 
 
 def _show(key: Any) -> str:
-    text = repr(key)
+    try:
+        text = repr(key)
+    except ValueError:  # an integer of more digits than Python writes
+        return "a number too long to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
@@ -55,8 +60,24 @@ def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 
 def load_json(text: str | bytes) -> Any:
-    """Parse JSON, refusing duplicate keys (``DuplicateKeyError``, a ``ValueError``)."""
-    return json.loads(text, object_pairs_hook=_pairs)
+    """Parse JSON, refusing duplicate keys (``DuplicateKeyError``, a ``ValueError``).
+
+    An integer longer than Python converts (``sys.get_int_max_str_digits()``, 4,300 digits) is
+    a ``json.JSONDecodeError`` at its place, as any other fault of the text is.
+    """
+    try:
+        return json.loads(text, object_pairs_hook=_pairs)
+    except (json.JSONDecodeError, DuplicateKeyError):
+        raise
+    except ValueError as exc:
+        if "integer string conversion" not in str(exc):
+            raise
+        doc = text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+        limit = sys.get_int_max_str_digits()
+        found = re.search(rf"\d{{{limit + 1}}}", doc)
+        raise json.JSONDecodeError(
+            f"a number of more than {limit:,} digits", doc, found.start() if found else 0
+        ) from None
 
 
 class UniqueKeys:

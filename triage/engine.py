@@ -21,9 +21,10 @@ total and does not depend on ``PYTHONHASHSEED``.
 from __future__ import annotations
 
 import inspect
+import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache
 from itertools import chain
 from types import CodeType
 from typing import Any
@@ -182,23 +183,64 @@ def _screens(question_ids: Iterable[str], questions: Mapping[str, Question]) -> 
 
 
 class TriageEngine:
-    """The compiled rule base. Build once per process; ``evaluate`` is cheap and repeatable."""
+    """The compiled rule base. Build once per process; ``evaluate`` is cheap and repeatable.
 
-    def __init__(self, rulebase: RuleBase):
+    An experta engine holds one case's facts, agenda and firings while it runs, so an engine
+    instance must never serve two evaluations at once: each thread gets its own instances
+    (a server runs FHIR and CDS Hooks requests in a thread pool, and a shared instance let
+    one person's answers change another's result). The compiled classes, which hold no case
+    state, are built once and shared.
+    """
+
+    def __init__(
+        self,
+        rulebase: RuleBase,
+        factories: Mapping[bool, Callable[[], _Engine]] | None = None,
+    ):
+        """``factories`` (for tests): how to make an engine with and without need rules,
+        instead of compiling ``rulebase``; each thread still gets its own."""
         self.rulebase = rulebase
+        self._factories = dict(factories or {})
         self._order = sorted(rulebase.questions.values(), key=lambda q: q.order)
         self._rule_order = {r.id: r.order for r in rulebase.rules}
+        self._local = threading.local()
+        self._build = threading.Lock()
+        self._classes: dict[bool, type[_Engine]] = {}
 
-    # Need rules test for an unanswered question, so with every answer given none can fire:
-    # such cases run on the smaller network of conclusion rules alone. Each network is built
-    # when first needed (a batch of complete cases never builds the larger one).
-    @cached_property
+    def _compiled(self, with_needs: bool) -> type[_Engine]:
+        """The engine class, with or without need rules, compiled once for every thread."""
+        cls = self._classes.get(with_needs)
+        if cls is None:
+            with self._build:
+                cls = self._classes.get(with_needs)
+                if cls is None:
+                    cls = compile_rulebase(self.rulebase, with_needs=with_needs)
+                    if cls.alpha is not None:
+                        cls.alpha.compile()  # before any thread can ask for its facts
+                    self._classes[with_needs] = cls
+        return cls
+
+    def _instance(self, with_needs: bool) -> _Engine:
+        """This thread's engine: need rules test for an unanswered question, so with every
+        answer given none can fire, and such cases run on the smaller network of conclusion
+        rules alone. Each is built when first needed (a batch of complete cases never builds
+        the larger one)."""
+        engines: dict[bool, _Engine] | None = getattr(self._local, "engines", None)
+        if engines is None:
+            engines = self._local.engines = {}
+        ke = engines.get(with_needs)
+        if ke is None:
+            make = self._factories.get(with_needs) or self._compiled(with_needs)
+            ke = engines[with_needs] = make()
+        return ke
+
+    @property
     def _full(self) -> _Engine:
-        return compile_rulebase(self.rulebase)()
+        return self._instance(True)
 
-    @cached_property
+    @property
     def _conclude(self) -> _Engine:
-        return compile_rulebase(self.rulebase, with_needs=False)()
+        return self._instance(False)
 
     def warm(self) -> None:
         """Build the network for complete answers and its alpha network's code now (before

@@ -203,15 +203,11 @@ def evaluate_chunks(
 
 
 def _spool(stack: ExitStack) -> str:
-    """A new spool directory, removed when ``stack`` closes; "" if there is no usable one."""
-    import tempfile
+    """A new spool directory, removed when ``stack`` closes (and, should this run be killed
+    outright, by the next run: triage/spool.py); "" if there is no usable one."""
+    from .spool import make_spool
 
-    try:
-        return stack.enter_context(
-            tempfile.TemporaryDirectory(prefix="triage-batch-", ignore_cleanup_errors=True)
-        )
-    except OSError:  # records then come back through the pool's pipe, only more slowly
-        return ""
+    return make_spool(stack)
 
 
 def _dispatch(

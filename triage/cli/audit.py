@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from ..audit import ENV_VAR, parse_when, read_log, replay, select, summarise
+from ..audit import ENV_VAR, parse_when, read_log, replay, select, summarise, verify
 from ..errors import TriageError
 from ..printable import printable
 from .common import UsageFailure, load_triage, rules_option
@@ -48,6 +48,12 @@ audit_log_option = click.option(
     help="Re-evaluate every record under the current rule base; list those that would now differ.",
 )
 @click.option(
+    "--verify",
+    "do_verify",
+    is_flag=True,
+    help="Check the chain of records: say where a line was changed, deleted, moved or added.",
+)
+@click.option(
     "--exit-code", is_flag=True, help="With --replay: exit 1 when some decision would differ."
 )
 @click.option(
@@ -61,6 +67,7 @@ def audit(
     since: str | None,
     until: str | None,
     do_replay: bool,
+    do_verify: bool,
     exit_code: bool,
     fmt: str,
     rules_dir: str | None,
@@ -70,9 +77,19 @@ def audit(
     A broken line (such as the partial last line of a killed writer), or a line that is not a
     decision record (a field of the wrong shape), is skipped with a warning.
 
-    Exit status: 0 done; 1 (with --replay --exit-code) some decision would differ;
-    2 bad usage or rule base.
+    --verify checks that each record carries the hash of the line before it, and lists
+    each line where that chain breaks (a line changed, deleted, moved or added; a duplicate
+    key; a NaN). It prints the last line's hash: kept elsewhere, it shows a later change of
+    the end too.
+
+    Exit status: 0 done; 1 (with --replay --exit-code) some decision would differ, or (with
+    --verify) the chain breaks; 2 bad usage or rule base.
     """
+    if do_verify:
+        if do_replay or any(x is not None for x in (rule, disposition, since, until)):
+            raise UsageFailure("--verify reads the whole log: no --replay or filters with it")
+        _verify(log_file, fmt)
+        return
     try:
         lo = parse_when(since) if since else None
         hi = parse_when(until, end=True) if until else None
@@ -126,6 +143,28 @@ def audit(
         say("rule bases:")
         for k, n in s["rulebases"].items():
             say(f"  {k:<36} {n:>7}")
+
+
+def _verify(log_file: str, fmt: str) -> None:
+    """``--verify``: the chain's breaks, one line each; exit 1 if there is one."""
+    try:
+        report = verify(log_file)
+    except OSError as exc:
+        raise UsageFailure(f"cannot read {log_file}: {exc.strerror or exc}") from None
+    if fmt == "json":
+        click.echo(json.dumps(report, ensure_ascii=False, indent=2))
+    else:
+        for b in report["breaks"]:
+            say(f"{log_file}: line {b['line']}: {b['problem']}")
+        if report["breaks"]:
+            n, total = len(report["breaks"]), report["lines"]
+            say(f"{log_file}: the chain breaks at {n} of {total} line(s)")
+        else:
+            say(f"{log_file}: {report['records']} record(s), the chain is whole")
+        if report["last_hash"]:
+            say(f"last line's hash: {report['last_hash']}")
+    if report["breaks"]:
+        sys.exit(1)
 
 
 def say(line: str) -> None:

@@ -4,18 +4,37 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from ..cases import Case, CaseError, iter_cases
+from ..audit import is_log
+from ..cases import Case, CaseError, iter_cases, validate_case
 from ..explain import explain_case, render_text
+from ..printable import printable
 from .common import UsageFailure, load_triage, rules_option
+
+if TYPE_CHECKING:
+    from ..knowledge import RuleBase
 
 
 @click.command()
 @click.argument("case_file")
 @click.option(
     "--case", "case_id", default=None, help="The case to explain, when the file holds several."
+)
+@click.option(
+    "--line",
+    "log_line",
+    type=click.IntRange(min=1),
+    default=None,
+    help="CASE_FILE is an audit log: explain the decision on this line.",
+)
+@click.option(
+    "--id",
+    "decision_id",
+    default=None,
+    help="CASE_FILE is an audit log: explain the decision with this decision_id.",
 )
 @click.option(
     "--why-not",
@@ -30,12 +49,22 @@ from .common import UsageFailure, load_triage, rules_option
 )
 @rules_option
 def explain(
-    case_file: str, case_id: str | None, why_not: str | None, fmt: str, rules_dir: str | None
+    case_file: str,
+    case_id: str | None,
+    log_line: int | None,
+    decision_id: str | None,
+    why_not: str | None,
+    fmt: str,
+    rules_dir: str | None,
 ) -> None:
     """Explain the decision for one case of CASE_FILE ('-' for JSON Lines on stdin).
 
     Shows the disposition, every rule that fired in order (id, title, sources, the answers it
     matched, what it concluded), and each question the interview would ask, with why.
+
+    CASE_FILE may be an audit log (--audit-log): --line N or --id DECISION_ID picks the
+    decision, whose answers are explained under the current rule base, with what the log
+    recorded (a note says so when the decision would now differ).
 
     Exit status: 0 explained; 1 the case is invalid; 2 bad usage or rule base.
     """
@@ -49,7 +78,17 @@ def explain(
             raise UsageFailure(
                 f"unknown disposition {why_not!r} for --why-not; one of: {', '.join(choices)}"
             )
-    items = list(iter_cases([case_file], rb))
+    logged: dict[str, Any] | None = None
+    if log_line is not None or decision_id is not None:
+        if case_id is not None or (log_line is not None and decision_id is not None):
+            raise UsageFailure("choose one decision: --line or --id (--case is for case files)")
+        items, logged = _from_log(case_file, log_line, decision_id, rb)
+    elif case_file != "-" and is_log(case_file):
+        raise UsageFailure(
+            f"{case_file} is an audit log: choose a decision with --line N or --id DECISION_ID"
+        )
+    else:
+        items = list(iter_cases([case_file], rb))
     if case_id is not None:
         items = [i for i in items if i.id == case_id]
         if not items:
@@ -63,7 +102,67 @@ def explain(
         sys.exit(1)
     assert isinstance(item, Case)
     data = explain_case(triage, item, why_not)
+    if logged is not None:
+        data = {"logged": logged, **data}
+        now = (data["disposition"], data["timeframe"])
+        if now != (logged["disposition"], logged["timeframe"]):
+            click.echo(
+                printable(
+                    f"note: the log recorded {_outcome(logged)}; under the current rule base "
+                    f"the decision is {_outcome(data)}"
+                ),
+                err=True,
+            )
     if fmt == "json":
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
+        if logged is not None:
+            click.echo(printable(_logged_line(logged)) + "\n")
         click.echo(render_text(data), nl=False)
+
+
+def _from_log(
+    path: str, line: int | None, decision_id: str | None, rb: RuleBase
+) -> tuple[list[Case | CaseError], dict[str, Any]]:
+    """The decision picked from an audit log, as a case, and what the log says of it."""
+    from ..audit import find_decision
+
+    def warn(message: str) -> None:
+        click.echo(printable(f"warning: {message}"), err=True)
+
+    try:
+        entry = find_decision(path, line, decision_id, warn)
+    except OSError as exc:
+        raise UsageFailure(f"cannot read {path}: {exc.strerror or exc}") from None
+    if entry is None:
+        what = f"on line {line}" if line is not None else f"with id {decision_id!r}"
+        raise UsageFailure(printable(f"{path}: no decision record {what}"))
+    rec = entry.record
+    case_id = rec.get("id") if isinstance(rec.get("id"), str) else f"line-{entry.line}"
+    raw = {"id": case_id, "answers": rec.get("answers")}
+    item = validate_case(raw, rb, source=f"{path}:{entry.line}", default_id=case_id)
+    disposition, timeframe = entry.outcome
+    logged = {
+        "file": path,
+        "line": entry.line,
+        "decision_id": rec.get("decision_id"),
+        "time": rec.get("time"),
+        "disposition": disposition,
+        "timeframe": timeframe,
+        "rulebase": rec.get("rulebase"),
+    }
+    return [item], logged
+
+
+def _outcome(o: dict[str, Any]) -> str:
+    return f"{o['disposition']}" + (f" ({o['timeframe']})" if o.get("timeframe") else "")
+
+
+def _logged_line(logged: dict[str, Any]) -> str:
+    rb = logged.get("rulebase") or {}
+    base = f"{rb.get('name')} {rb.get('version')} (sha256 {str(rb.get('sha256'))[:12]})"
+    decision = f", decision {logged['decision_id']}" if logged.get("decision_id") else ""
+    return (
+        f"Logged: {logged['file']} line {logged['line']}, {logged['time']}{decision}: "
+        f"{_outcome(logged)} under {base}"
+    )

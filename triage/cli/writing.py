@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import os
 import stat
 import sys
@@ -30,6 +31,8 @@ EXIT_BROKEN_PIPE = 141
 
 def reason(exc: OSError) -> str:
     """An ``OSError`` in a few words, without the file name (the message names it)."""
+    if exc.errno == errno.EBADF:  # a standard stream closed by whoever started us
+        return "it is closed"
     return exc.strerror or str(exc) or type(exc).__name__
 
 
@@ -161,10 +164,35 @@ class Group(click.Group):
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         """The group's own options; ``--version`` and ``--help`` write as they are parsed."""
+        _stand_in_for_closed_streams()
         try:
             return super().parse_args(ctx, args)
         except OSError as exc:
             _output_failed(ctx, exc)
+
+
+def _stand_in_for_closed_streams() -> None:
+    """Standard output or error closed by whoever started us (``>&-``, ``2>&-``): Python then
+    has no stream for it (``None``), and what a command writes there would vanish without a
+    word (click drops it), or, printed to a missing stderr, land in the output. So each gets
+    a stand-in on the null device opened read-only: the descriptor is taken (no file opened
+    later becomes "standard output"), and every write fails with ``EBADF``, which ends the
+    command as a full disk does: one line (on the other stream, if it is open), exit 4. A
+    command that never writes there (``batch -o FILE``) runs as usual."""
+    for fd, name in ((1, "stdout"), (2, "stderr")):
+        if getattr(sys, name) is not None:
+            continue
+        null = os.open(os.devnull, os.O_RDONLY)
+        try:
+            os.fstat(fd)
+        except OSError:  # free, as it should be: the stand-in takes it
+            os.dup2(null, fd)
+            os.close(null)
+            null = fd
+        raw = open(null, "wb", buffering=0, closefd=False)  # noqa: SIM115
+        # write-through: a write fails at once, and nothing is left to fail again at exit
+        stream = io.TextIOWrapper(raw, "utf-8", "backslashreplace", write_through=True)
+        setattr(sys, name, stream)
 
 
 def _output_failed(ctx: click.Context, exc: OSError) -> NoReturn:

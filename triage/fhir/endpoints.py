@@ -14,7 +14,7 @@ from typing import Any
 
 from ..service import Triage
 from . import canonical as c
-from .replies import FHIR_JSON, MAX_BODY, Refused, Reply, fhir_refusal
+from .replies import FHIR_JSON, JSON, MAX_BODY, Refused, Reply, fhir_refusal
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,14 @@ def endpoints(
     name = c.questionnaire_id(triage.rulebase)
 
     def audited(path: str) -> Callable[[dict[str, Any]], object] | None:
-        return None if audit is None else (lambda record: audit(record, path))
+        if audit is None:
+            return None
+
+        def write(record: dict[str, Any]) -> None:
+            if audit(record, path) is False:
+                raise _Unaudited
+
+        return write
 
     def read_questionnaire(body: bytes, id: str) -> Reply:
         if id != name:
@@ -72,8 +79,11 @@ def endpoints(
         Endpoint(
             "POST",
             "/fhir/Questionnaire/$next-question",
-            lambda body: next_question(
-                body, triage, region, audited("/fhir/Questionnaire/$next-question")
+            _audited_or_503(
+                lambda body: next_question(
+                    body, triage, region, audited("/fhir/Questionnaire/$next-question")
+                ),
+                fhir_refusal,
             ),
         ),
         Endpoint("GET", "/fhir/Questionnaire/{id}", read_questionnaire),
@@ -82,6 +92,38 @@ def endpoints(
         Endpoint(
             "POST",
             "/cds-services/{id}",
-            lambda body, id: cds_service(id, body, triage, region, audited("/cds-services")),
+            _audited_or_503(
+                lambda body, id: cds_service(id, body, triage, region, audited("/cds-services")),
+                _cds_refusal,
+            ),
         ),
     ]
+
+
+UNAUDITED = "the decision could not be written to the audit log"
+
+
+class _Unaudited(Exception):
+    """``audit`` returned False: the decision is not in the log, so it is not given."""
+
+
+def _audited_or_503(
+    handle: Callable[..., Reply], refusal: Callable[[Refused], Reply]
+) -> Callable[..., Reply]:
+    """``handle``, answering 503 for a decision the audit log could not take (as ``/v1/*``
+    do: no decision that nobody can trace)."""
+
+    def run(*args: Any, **kwargs: Any) -> Reply:
+        try:
+            return handle(*args, **kwargs)
+        except _Unaudited:
+            return refusal(Refused(503, UNAUDITED))
+
+    return run
+
+
+def _cds_refusal(exc: Refused) -> Reply:
+    from .cds import ErrorBody
+
+    body = ErrorBody(error=ErrorBody.Error(message=exc.message, field=exc.field)).json_bytes()
+    return Reply(exc.status, body, JSON)

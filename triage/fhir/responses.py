@@ -56,6 +56,8 @@ def case_from_resource(
 ) -> Case | CaseError:
     """A FHIR resource read as a case: a valid QuestionnaireResponse, or the error naming the
     field; any other resource is an error."""
+    if not isinstance(raw, dict):
+        return CaseError(default_id, source, "expected a QuestionnaireResponse (a JSON object)")
     case_id = raw.get("id") if isinstance(raw.get("id"), str) and raw.get("id") else default_id
     try:
         answers = _read_answers(raw, rb)
@@ -72,6 +74,7 @@ def _read_answers(raw: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
         hint = " (a Bundle holds several cases: give it as a file)" if kind == "Bundle" else ""
         raise _Problem("resourceType", f"expected QuestionnaireResponse, got {_show(kind)}{hint}")
     bounded(raw)
+    no_nulls(raw)
     validate(QuestionnaireResponse, raw)
     if raw["status"] not in STATUSES:
         raise _Problem(
@@ -95,6 +98,27 @@ def bounded(raw: Any, most: int = MAX_VALUES) -> None:
             stack.extend(node.values())
         elif isinstance(node, list):
             stack.extend(node)
+
+
+def no_nulls(node: Any, where: str = "") -> None:
+    """Refuse a ``null`` anywhere, naming its element: FHIR JSON leaves an absent element out,
+    and the FHIR library would take a null for one, which the reader does not (the only nulls
+    FHIR allows, in the ``_element`` arrays that align extensions, are left to the library)."""
+    stack: list[tuple[Any, str]] = [(node, where)]
+    while stack:
+        node, where = stack.pop()
+        if isinstance(node, dict):
+            for key, value in reversed(node.items()):
+                path = f"{where}.{key}" if where else str(key)
+                if value is None:
+                    raise _Problem(path, "null is not a value (leave the element out)")
+                if not str(key).startswith("_"):
+                    stack.append((value, path))
+        elif isinstance(node, list):
+            for i, value in reversed(list(enumerate(node))):
+                if value is None:
+                    raise _Problem(f"{where}[{i}]", "null is not a value (leave the item out)")
+                stack.append((value, f"{where}[{i}]"))
 
 
 def validate(model: Any, raw: dict[str, Any]) -> Any:
@@ -196,8 +220,10 @@ def _value(q: Question, answers: list[dict[str, Any]], rb: RuleBase) -> Any:
     return q.parse(values[0])  # as sent: "7" or true is refused as a case file refuses it
 
 
-def _coded(q: Question, coding: dict[str, Any], rb: RuleBase) -> str:
+def _coded(q: Question, coding: Any, rb: RuleBase) -> str:
     """A Coding's code as the value it stands for (an unknown code is left for ``parse``)."""
+    if not isinstance(coding, dict):
+        raise AnswerError(q.id, f"expected a Coding (an object), got {_show(coding)}")
     codes = answer_codes(rb)
     if coding.get("system") != codes.system:
         raise AnswerError(
@@ -211,7 +237,10 @@ def _coded(q: Question, coding: dict[str, Any], rb: RuleBase) -> str:
 
 
 def _show(raw: Any) -> str:
-    text = repr(raw)
+    try:
+        text = repr(raw)
+    except ValueError:  # an integer of thousands of digits (from YAML hexadecimal, say)
+        return "a number too long to show"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
