@@ -16,7 +16,7 @@ from web_support import client
 from triage.web import state
 from triage.web.state import State
 
-UUID = r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}"
+UUID = r"\b[0-9a-f]{12}4[0-9a-f]{3}[89ab][0-9a-f]{15}\b"  # a UUID4, as 32 hex digits
 
 
 @pytest.fixture()
@@ -204,3 +204,15 @@ def test_every_decision_the_server_audits_has_its_own_id(web):
     assert len(ids) == 2 and len(set(ids)) == 2
     assert all(re.fullmatch(UUID, i) for i in ids)
     assert [line["id"] for line in audit_lines(web)] == ["same", "same"]
+
+
+def test_the_reference_on_the_page_finds_the_decision_with_explain(web, triage):
+    from click.testing import CliRunner
+
+    from triage.cli import main
+
+    result = answer_all(web, triage, {**CALM, "fever": "yes"})
+    reference = re.findall(UUID, result)[0]
+    explained = CliRunner().invoke(main, ["explain", str(web.audit_path), "--id", reference])
+    assert explained.exit_code == 0, explained.output
+    assert "See a doctor today" in explained.output and reference in explained.output

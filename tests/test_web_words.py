@@ -22,7 +22,7 @@ from triage.web import state
 from triage.web.state import State
 
 ROOT = Path(__file__).resolve().parent.parent
-DECISION = "00000000-0000-4000-8000-000000000000"
+DECISION = "0" * 12 + "4" + "0" * 3 + "8" + "0" * 15
 
 
 class _Text(HTMLParser):

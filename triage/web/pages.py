@@ -54,7 +54,7 @@ from .wording import (
 )
 
 LANGS = {"uk": "en-GB", "us": "en-US"}
-_DECISION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
+_DECISION_ID = re.compile(r"^[0-9a-f]{32}$")
 # Where "Change country" may send the person back to: a page of the interview, nothing else.
 _PAGE = re.compile(r"^/(?:interview/\d{1,3}|result|summary|review)?$")
 _MAX_KEPT = 100  # characters of a rejected form value kept to show it again

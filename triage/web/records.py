@@ -57,6 +57,7 @@ class Records:
 
 
 def new_decision_id() -> str:
-    """A decision's own id: random (a UUID4, 122 random bits), so it holds nothing about the
-    person and no two decisions share one; the page shows it, the audit log records it."""
-    return str(uuid.uuid4())
+    """A decision's own id: random (a UUID4's 122 random bits, as 32 hex digits, the form the
+    audit log gives ids it makes itself), so it holds nothing about the person and no two
+    decisions share one; the page shows it, the audit log records it."""
+    return uuid.uuid4().hex
