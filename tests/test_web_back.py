@@ -216,3 +216,18 @@ def test_the_reference_on_the_page_finds_the_decision_with_explain(web, triage):
     explained = CliRunner().invoke(main, ["explain", str(web.audit_path), "--id", reference])
     assert explained.exit_code == 0, explained.output
     assert "See a doctor today" in explained.output and reference in explained.output
+
+
+def test_a_long_rejected_answer_is_not_kept_but_the_interview_is(web, triage):
+    both = {**flags(triage, "emergency_signs"), **flags(triage, "warning_signs")}
+    post(web, both, action="show")
+    junk = ["".join(chr(0x4E00 + (i * 7919 + j) % 20000) for j in range(100)) for i in range(20)]
+    wrong = web.post(
+        "/interview",
+        data={"answers": json.dumps(both), "action": "next", "q.location": junk},
+        follow_redirects=False,
+    )
+    assert wrong.headers["location"] == "/interview/3"
+    assert len(wrong.headers["set-cookie"]) < 4096
+    page = web.get("/interview/3")
+    assert page.status_code == 200 and hidden_answers(page.text) == both

@@ -77,9 +77,11 @@ def read(request: Request, now: float) -> dict[str, Any] | None:
 
 
 def save(response: Response, request: Request, state: State, now: float) -> None:
-    """Keep ``state`` in the browser for the next page (dropped if too big to keep whole:
-    the pages still work, only Back and reload will not find it)."""
+    """Keep ``state`` in the browser for the next page (without a rejected form too long to
+    keep; dropped if still too big: the pages' forms still work, only Back will not)."""
     value = state.encode(now)
+    if len(value) > MAX_COOKIE and state.pending:  # a long rejected answer: not shown again
+        value = State(state.answers, state.screens, state.decision).encode(now)
     if len(value) > MAX_COOKIE:
         forget(response, request)
         return
