@@ -4,6 +4,7 @@ requests refused with a 4xx and one line."""
 from __future__ import annotations
 
 import json
+from uuid import UUID
 
 import pytest
 from conftest import ROOT
@@ -16,8 +17,11 @@ from triage.fhir.cds import (
     HookRequest,
     cds_discovery,
     cds_service,
+    outcome_words,
 )
+from triage.fhir.questionnaire import question_text
 from triage.fhir.responses import response
+from triage.incomplete import urgent_unanswered
 
 # Shaped as the examples of the CDS Hooks 2.0 specification (discovery, a call, a response).
 SPEC_DISCOVERY = {
@@ -134,8 +138,10 @@ def request(qr, where="prefetch"):
     return json.dumps(doc).encode()
 
 
-def qr_of(triage, case):
-    return json.loads(response(triage.rulebase, case.answers, case_id=case.id).model_dump_json())
+def qr_of(triage, case, patient="p1"):
+    doc = json.loads(response(triage.rulebase, case.answers, case_id=case.id).model_dump_json())
+    doc["subject"] = {"reference": f"Patient/{patient}"}
+    return doc
 
 
 def searchset(*resources):
@@ -157,12 +163,19 @@ def test_every_corpus_case_gets_its_card(triage):
     for case in iter_cases([str(ROOT / "cases")], triage.rulebase):
         assert isinstance(case, Case)
         record = triage.result(case)
+        ev = triage.evaluate(case.answers)
         where = ("prefetch", "context")[len(seen) % 2]
         (card,) = cards_of(
             cds_service("back-neck-triage", request(qr_of(triage, case), where), triage)
         )
-        assert card.summary == record["label"]
-        assert card.indicator == indicators.get(record["disposition"], "info")
+        if urgent_unanswered(ev):  # not complete: never a self-care (info) card
+            assert card.indicator in ("warning", "critical")
+            assert card.summary.startswith("Triage not complete: ")
+            assert card.detail.startswith("**Triage not complete.**")
+        else:
+            assert card.indicator == indicators.get(record["disposition"], "info")
+            assert card.summary.startswith(outcome_words(record) + ": ")
+        assert str(UUID(card.uuid)) == card.uuid
         assert card.source.label.startswith(f"back-neck-triage {triage.rulebase.version} (sha256 ")
         assert card.source.topic.code == record["disposition"]
         assert triage.rulebase.sha256 in card.detail
@@ -173,15 +186,62 @@ def test_every_corpus_case_gets_its_card(triage):
     assert seen == {"emergency", "doctor", "physical_therapist", "tool_use", "self_stretching"}
 
 
-def test_the_detail_is_the_reasons_and_the_plan_in_markdown(triage):
-    case = Case("c", "x", {"age": 40, "location": "lower_back", "fever": "yes"})
+def every_answer(triage, **given):
+    """Every question answered (no red flag, the first choice), then ``given`` over them."""
+    answers = {}
+    for q in triage.rulebase.questions.values():
+        if q.type == "yesno":
+            answers[q.id] = "no"
+        elif q.type in ("integer", "number"):
+            answers[q.id] = max(q.min, min(q.max, 40))
+        elif q.type == "choice":
+            answers[q.id] = q.values[0]
+        else:
+            answers[q.id] = []
+    answers.update(given)
+    answers = {k: v for k, v in answers.items() if v != []}
+    return answers
+
+
+def test_a_complete_card_is_written_for_a_clinician(triage):
+    case = Case("c", "x", every_answer(triage, location="lower_back", fever="yes"))
+    assert triage.result(case)["complete"]
+    (card,) = cards_of(cds_service("back-neck-triage", request(qr_of(triage, case)), triage))
+    assert card.indicator == "warning"
+    assert card.summary == "Doctor, same day: Fever with back or neck pain (possible infection)"
+    assert card.detail.startswith("**Triage result:** Doctor, same day.\n\n**Findings**\n\n- ")
+    assert "call your doctor" not in card.detail  # the patient's instructions stay theirs
+    assert card.links and all(link.type == "absolute" for link in card.links)
+    assert all(link.url.startswith("https://") for link in card.links)
+
+
+def test_an_emergency_card_does_not_tell_the_clinician_to_call_999(triage):
+    case = Case("c", "x", every_answer(triage, saddle_numbness="yes"))
     (card,) = cards_of(cds_service("back-neck-triage", request(qr_of(triage, case)), triage))
     record = triage.result(case)
-    assert card.detail.startswith("**Why**\n\n- A high temperature")
-    assert "**What to do**" in card.detail
-    assert "See a doctor today: call your doctor" in card.detail
-    assert "**Not answered** (read as not present):" in card.detail  # it is incomplete
-    assert not record["complete"]
+    assert card.indicator == "critical" and record["disposition"] == "emergency"
+    assert "drive" not in card.detail and "999" not in card.detail
+    assert "drive" in json.dumps(record["plan"])  # what the patient was told
+
+
+def test_an_incomplete_triage_is_a_warning_with_the_questions_to_ask(triage):
+    case = Case("c", "x", {"age": 40, "location": "lower_back"})
+    record = triage.result(case)
+    assert record["disposition"] == "self_stretching"  # what batch says, answers read as "no"
+    (card,) = cards_of(cds_service("back-neck-triage", request(qr_of(triage, case)), triage))
+    assert card.indicator == "warning"  # never a self-care (info) card
+    assert card.summary.startswith("Triage not complete: ")
+    ev = triage.evaluate(case.answers)
+    for q in urgent_unanswered(ev):
+        assert question_text(triage.rulebase.questions[q]) in card.detail.replace("\\", "")
+    assert f"Next to ask: `{ev.next_questions[0].id}`" in card.detail
+
+
+def test_a_blank_form_is_not_self_care(triage):
+    blank = {"resourceType": "QuestionnaireResponse", "status": "completed"}
+    blank["subject"] = {"reference": "Patient/p1"}
+    (card,) = cards_of(cds_service("back-neck-triage", request(blank), triage))
+    assert card.indicator == "warning" and card.summary.startswith("Triage not complete")
 
 
 def test_a_search_bundle_gives_its_first_response(triage):

@@ -17,8 +17,13 @@ def test_the_routes_to_mount(triage):
     routes = {(e.method, e.path): e for e in endpoints(triage)}
     assert set(routes) == {
         ("POST", "/fhir/Questionnaire/$next-question"),
+        ("GET", "/fhir/metadata"),
+        ("GET", "/fhir/Questionnaire"),
         ("GET", "/fhir/Questionnaire/{id}"),
+        ("GET", "/fhir/CodeSystem"),
         ("GET", "/fhir/CodeSystem/{id}"),
+        ("GET", "/fhir/OperationDefinition/{id}"),
+        ("GET", "/fhir/Library/{id}"),
         ("GET", "/cds-services"),
         ("POST", "/cds-services/{id}"),
     }
@@ -106,7 +111,10 @@ def test_each_result_a_request_produces_goes_to_the_audit(triage):
     hook = {
         "hook": "patient-view",
         "hookInstance": "x",
-        "context": {"questionnaireResponse": answers},
+        "context": {
+            "patientId": "p1",
+            "questionnaireResponse": dict(answers, subject={"reference": "Patient/p1"}),
+        },
     }
     routes[("POST", "/cds-services/{id}")].handle(json.dumps(hook).encode(), id="back-neck-triage")
     assert [(r["disposition"], p) for r, p in seen] == [

@@ -12,7 +12,14 @@ import click
 
 from ..audit import AuditLog
 from .audit import audit_log_option
-from .common import UsageFailure, check_region, load_triage, region_option, rules_option
+from .common import (
+    UsageFailure,
+    check_region,
+    fhir_base_option,
+    load_triage,
+    region_option,
+    rules_option,
+)
 
 
 @click.command()
@@ -34,12 +41,25 @@ from .common import UsageFailure, check_region, load_triage, region_option, rule
 )
 @rules_option
 @region_option
+@fhir_base_option
 @audit_log_option
 @click.option(
     "--access-log/--no-access-log",
     default=True,
     show_default=True,
     help="Log each request's method, path and status (never a query string or a body).",
+)
+@click.option(
+    "--cors-origin",
+    "cors_origins",
+    multiple=True,
+    envvar="TRIAGE_CORS_ORIGINS",
+    metavar="ORIGIN",
+    help=(
+        "Another site whose pages may call the API, FHIR and CDS Hooks from a browser, as "
+        "scheme://host[:port]; repeat it, or list them comma-separated in "
+        "TRIAGE_CORS_ORIGINS. Default: none."
+    ),
 )
 def serve(
     host: str,
@@ -49,6 +69,7 @@ def serve(
     region: str | None,
     audit_log: str | None,
     access_log: bool,
+    cors_origins: tuple[str, ...],
 ) -> None:
     """Serve the interview as web pages and the HTTP JSON API (OpenAPI at /openapi.json).
 
@@ -68,10 +89,15 @@ def serve(
         except OSError as exc:
             raise UsageFailure(f"cannot write audit log {audit_log}: {exc.strerror}") from None
     from ..web.app import create_app
+    from ..web.cors import parse_origins
     from ..web.server import address, bind, run
     from ..web.settings import Settings
 
-    settings = Settings(rules_dir, region, audit_log, access_log)
+    try:
+        origins = parse_origins(",".join(cors_origins))
+    except ValueError as exc:
+        raise UsageFailure(f"--cors-origin: {exc}") from None
+    settings = Settings(rules_dir, region, audit_log, access_log, origins)
     try:
         sock = bind(host, port)
     except OSError as exc:

@@ -1,41 +1,61 @@
-"""A CDS Hooks 2.0 service: discovery, and a card from the answers of a QuestionnaireResponse.
+"""A CDS Hooks 2.0 service: discovery, a card from a QuestionnaireResponse, and feedback.
 
 CDS Hooks JSON is not FHIR, so it is built with the small pydantic models below, one per
 object of the specification (fields as it names them; optional ones are left out, never
-null). The service is registered for ``patient-view``: a clinic's record system prefetches
-the patient's latest response to the triage questionnaire (prefetch key
-``questionnaireResponse``: a response, or a search Bundle of them), or puts the response in
-``context.questionnaireResponse`` itself. The card says the disposition and timeframe
-(summary), how urgent it is (``critical`` for an emergency, ``warning`` for a doctor,
-``info`` otherwise), why and what to do (detail, in Markdown), and which rule base said so
-(source: name, version and sha256).
+null). The service is registered for ``patient-view`` (another hook is a 400). The patient's
+latest response to the triage questionnaire comes from, in this order: the request's
+``context.questionnaireResponse``; the prefetch key ``questionnaireResponse`` (a response, or
+a search Bundle of them); or, with neither, a search on the request's ``fhirServer`` with the
+``fhirAuthorization`` token it gives (``fetch_latest``: bounded in time and size, http(s)
+only, no redirects). With none of these it is 412 Precondition Failed, as the specification
+says; ``null`` prefetch (the patient has no response) gives no card.
 
-With no response to read: ``null`` prefetch (the patient has none) gives no card; no prefetch
-and no context at all is 412 Precondition Failed, as the specification says, since this
-service fetches nothing itself.
+The response must be the hook's patient's (``subject`` is ``Patient/<context.patientId>``;
+another patient, or none named, is a 400 and no card) and not ``entered-in-error`` (a 422).
+
+The card is written for a clinician: the disposition and timeframe with the main finding
+(summary), how urgent it is (``critical`` for an emergency, ``warning`` for a doctor, ``info``
+otherwise), the findings with their sources, what was not answered (detail, in Markdown), the
+sources as links, and which rule base said so (source: name, version and sha256). While a
+question that could make the result more urgent is unanswered, the card says the triage is not
+complete (``warning``, never a self-care card) and which questions to ask next.
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import time
+import uuid
 from collections.abc import Callable
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ..cases import CaseError
+from ..engine import Evaluation
+from ..incomplete import next_question_ids, urgent_unanswered
 from ..knowledge import RuleBase
-from ..render import next_step
 from ..service import Triage
 from . import canonical as c
 from .codes import disposition_display
 from .questionnaire import question_text
-from .replies import JSON, Refused, Reply, read_json
+from .replies import JSON, MAX_BODY, Refused, Reply, read_json, size_text
 from .responses import case_from_resource, element_path
 
+HOOK = "patient-view"
 PREFETCH_KEY = "questionnaireResponse"
 SOURCE = "cds-hooks"  # a result's ``source`` for a response that came in a hook request
 INDICATORS = {"emergency": "critical", "doctor": "warning"}  # anything else: info
 SUMMARY_MAX = 139  # the specification: a summary of fewer than 140 characters
+FETCH_SECONDS = 5.0  # the whole search on fhirServer, connection to last byte
+MAX_FETCH_BYTES = MAX_BODY
+_PATIENT_REF = re.compile(r"(?:^|/)Patient/([A-Za-z0-9\-.]{1,64})(?:/_history/[^/]+)?$")
+
+log = logging.getLogger("triage.serve.cds")
+#: Fetches the latest response: (fhirServer, bearer token or None, patient id, rule base).
+Fetch = Callable[[str, str | None, str, RuleBase], Any]
 
 
 class _Model(BaseModel):
@@ -68,6 +88,7 @@ class FhirAuthorization(BaseModel):
     expires_in: int
     scope: str
     subject: str
+    patient: str | None = None
 
 
 class HookRequest(BaseModel):
@@ -133,6 +154,22 @@ class CardsResponse(_Model):
     systemActions: list[Action] | None = None
 
 
+class FeedbackItem(BaseModel):
+    """One card's outcome, as a CDS client reports it (``card`` is the card's uuid)."""
+
+    card: str = Field(min_length=1, max_length=100)
+    outcome: Literal["accepted", "overridden"]
+    acceptedSuggestions: list[dict[str, Any]] | None = None
+    overrideReason: dict[str, Any] | None = None
+    outcomeTimestamp: str = Field(min_length=1, max_length=64)
+
+
+class Feedback(BaseModel):
+    """The body of ``POST /cds-services/{id}/feedback``."""
+
+    feedback: list[FeedbackItem] = Field(max_length=100)
+
+
 class ErrorBody(BaseModel):
     """What a refused request gets (the same shape as the JSON API's errors)."""
 
@@ -176,27 +213,70 @@ def cds_service(
     triage: Triage | None = None,
     region: str | None = None,
     audit: Callable[[dict[str, Any]], object] | None = None,
+    fetch: Fetch | None = None,
 ) -> Reply:
-    """POST ``/cds-services/{id}``: the card for the answers in the request (``audit`` is
-    given the result record, for the audit log)."""
+    """POST ``/cds-services/{id}``: the card for the patient's answers (``audit`` is given
+    the result record, for the audit log; ``fetch`` searches fhirServer, ``fetch_latest``
+    unless a test gives another)."""
     triage = triage or Triage.load()
+    rb = triage.rulebase
     try:
         if service_id != service(triage).id:
             raise Refused(404, f"no CDS service {service_id!r}")
         request = _request(read_json(body))
-        raw = _response_of(request)
+        if request.hook != HOOK:
+            raise Refused(
+                400, f"this service answers the {HOOK!r} hook, not {request.hook[:60]!r}", "hook"
+            )
+        patient = request.context.get("patientId")
+        if not isinstance(patient, str) or not patient:
+            raise Refused(400, f"the {HOOK!r} hook's context needs patientId", "context.patientId")
+        raw = _response_of(request, rb, fetch or fetch_latest)
         if raw is None:
             return Reply(200, CardsResponse(cards=[]).json_bytes(), JSON)
-        case = case_from_resource(raw, triage.rulebase, source=SOURCE, default_id=SOURCE)
+        case = case_from_resource(raw, rb, source=SOURCE, default_id=SOURCE)
         if isinstance(case, CaseError):
             raise Refused(422, case.message, case.field)
+        _check_response(raw, patient)
     except Refused as exc:
-        error = ErrorBody.Error(message=exc.message, field=exc.field)
-        return Reply(exc.status, ErrorBody(error=error).json_bytes(), JSON)
-    record = triage.result(case, region=region)
+        return refusal(exc)
+    ev = triage.evaluate(case.answers)
+    record = triage.result(case, region=region, evaluation=ev)
     if audit is not None:
         audit(record)
-    return Reply(200, CardsResponse(cards=[card(record, triage.rulebase)]).json_bytes(), JSON)
+    return Reply(200, CardsResponse(cards=[card(record, rb, ev)]).json_bytes(), JSON)
+
+
+def refusal(exc: Refused) -> Reply:
+    """A refused request's reply: its status and ``{"error": {"message", "field"}}``."""
+    error = ErrorBody.Error(message=exc.message, field=exc.field)
+    return Reply(exc.status, ErrorBody(error=error).json_bytes(), JSON)
+
+
+def cds_feedback(service_id: str, body: bytes, triage: Triage | None = None) -> Reply:
+    """POST ``/cds-services/{id}/feedback``: what a clinician did with a card, acknowledged.
+
+    The service keeps nothing (it is stateless); each item is logged as one line with the
+    card's uuid and outcome only, which say nothing about the patient."""
+    triage = triage or Triage.load()
+    try:
+        if service_id != service(triage).id:
+            raise Refused(404, f"no CDS service {service_id!r}")
+        try:
+            feedback = Feedback.model_validate(read_json(body))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            message = " ".join(str(first["msg"]).split())
+            raise Refused(422, message, element_path(first["loc"]) or None) from None
+    except Refused as exc:
+        return refusal(exc)
+    for item in feedback.feedback:
+        log.info("cds feedback: card %s %s", _loggable(item.card), item.outcome)
+    return Reply(200, b"", JSON)
+
+
+def _loggable(text: str) -> str:
+    return text if re.fullmatch(r"[A-Za-z0-9:.-]{1,100}", text) else "(not a uuid)"
 
 
 def _request(doc: Any) -> HookRequest:
@@ -207,20 +287,29 @@ def _request(doc: Any) -> HookRequest:
         raise Refused(422, " ".join(first["msg"].split()), element_path(first["loc"])) from None
 
 
-def _response_of(request: HookRequest) -> dict[str, Any] | None:
-    """The QuestionnaireResponse of a request: in context, else prefetched (the first
-    response of a search Bundle); None when the client says there is none."""
+def _response_of(request: HookRequest, rb: RuleBase, fetch: Fetch) -> dict[str, Any] | None:
+    """The QuestionnaireResponse of a request: in context, else prefetched, else fetched
+    from fhirServer (the first response of a search Bundle); None when there is none."""
     if PREFETCH_KEY in request.context:
         found = request.context[PREFETCH_KEY]
         where = f"context.{PREFETCH_KEY}"
     elif request.prefetch is not None and PREFETCH_KEY in request.prefetch:
         found = request.prefetch[PREFETCH_KEY]
         where = f"prefetch.{PREFETCH_KEY}"
+    elif request.fhirServer is not None:
+        auth = request.fhirAuthorization
+        found = fetch(
+            request.fhirServer,
+            auth.access_token if auth else None,
+            request.context["patientId"],
+            rb,
+        )
+        where = "fhirServer"
     else:
         raise Refused(
             412,
             f"no answers: give the QuestionnaireResponse as prefetch {PREFETCH_KEY!r} "
-            f"or context {PREFETCH_KEY!r}",
+            f"or context {PREFETCH_KEY!r}, or a fhirServer to search",
         )
     if found is None:
         return None
@@ -236,71 +325,197 @@ def _response_of(request: HookRequest) -> dict[str, Any] | None:
     return None
 
 
-def card(record: dict[str, Any], rb: RuleBase) -> Card:
-    """The card of a result record."""
+def _check_response(raw: dict[str, Any], patient: str) -> None:
+    """A response is evaluated only when it is the hook's patient's and not entered in error."""
+    if raw.get("status") == "entered-in-error":
+        raise Refused(422, "the response was entered in error: it is not evaluated", "status")
+    subject = raw.get("subject")
+    reference = subject.get("reference") if isinstance(subject, dict) else None
+    if not isinstance(reference, str):
+        raise Refused(
+            400,
+            f"the response names no patient (subject): it must be Patient/{patient}",
+            "subject",
+        )
+    match = _PATIENT_REF.search(reference)
+    if match is None or match.group(1) != patient:
+        shown = reference if len(reference) <= 80 else reference[:77] + "..."
+        raise Refused(
+            400,
+            f"the response is for {shown!r}, not the hook's patient Patient/{patient}",
+            "subject.reference",
+        )
+
+
+def fetch_latest(server: str, token: str | None, patient: str, rb: RuleBase) -> Any:
+    """The search for the patient's latest response on ``server`` (the JSON it answers).
+
+    Bounded: http or https only, ``FETCH_SECONDS`` for the whole exchange, at most
+    ``MAX_FETCH_BYTES``, no redirect followed (it would carry the token elsewhere), no proxy
+    from the environment. Any failure is a 412 saying what went wrong, never a 5xx."""
+    import httpx2
+
+    parts = urlsplit(server)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.username:
+        raise Refused(400, "fhirServer must be an http or https URL", "fhirServer")
+    url = server.rstrip("/") + "/QuestionnaireResponse"
+    params = {
+        "patient": patient,
+        "questionnaire": c.questionnaire_url(rb),
+        "_sort": "-authored",
+        "_count": "1",
+    }
+    headers = {"Accept": "application/fhir+json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    deadline = time.monotonic() + FETCH_SECONDS
+    failed = "could not search fhirServer for the patient's QuestionnaireResponse"
+    try:
+        with (
+            httpx2.Client(timeout=FETCH_SECONDS, follow_redirects=False, trust_env=False) as client,
+            client.stream("GET", url, params=params, headers=headers) as reply,
+        ):
+            if reply.status_code != 200:
+                raise Refused(412, f"{failed}: it answered {reply.status_code}", "fhirServer")
+            chunks, size = [], 0
+            for chunk in reply.iter_bytes():
+                size += len(chunk)
+                if size > MAX_FETCH_BYTES:
+                    raise Refused(
+                        412,
+                        f"{failed}: its answer is over {size_text(MAX_FETCH_BYTES)}",
+                        "fhirServer",
+                    )
+                if time.monotonic() > deadline:
+                    raise httpx2.TimeoutException("too slow")
+                chunks.append(chunk)
+    except httpx2.TimeoutException:
+        raise Refused(
+            412, f"{failed}: no answer within {FETCH_SECONDS:g} s", "fhirServer"
+        ) from None
+    except (httpx2.HTTPError, httpx2.InvalidURL, OSError, ValueError) as exc:
+        kind = type(exc).__name__
+        raise Refused(412, f"{failed}: {kind}", "fhirServer") from None
+    try:
+        return read_json(b"".join(chunks), MAX_FETCH_BYTES)
+    except Refused as exc:
+        raise Refused(
+            412, f"{failed}: its answer is not JSON ({exc.message})", "fhirServer"
+        ) from None
+
+
+def card(record: dict[str, Any], rb: RuleBase, ev: Evaluation | None = None) -> Card:
+    """The card of a result record, for a clinician (``ev``: the evaluation it came from,
+    which says whether the triage is complete)."""
     identity = record["rulebase"]
-    summary = record["label"]
+    disposition = record["disposition"]
+    open_urgent = urgent_unanswered(ev) if ev is not None else []
+    indicator = INDICATORS.get(disposition, "info")
+    if open_urgent:
+        indicator = "critical" if indicator == "critical" else "warning"
+        summary = (
+            f"Triage not complete: {len(open_urgent)} unanswered question"
+            f"{'s' if len(open_urgent) != 1 else ''} could make it more urgent than "
+            f"{outcome_words(record).lower()}"
+        )
+    else:
+        summary = f"{outcome_words(record)}: {main_finding(record)}"
     if len(summary) > SUMMARY_MAX:
         summary = summary[: SUMMARY_MAX - 1] + "…"
     topic = Coding(
         system=c.code_system_url(identity["name"], "dispositions"),
-        code=record["disposition"],
-        display=disposition_display(record["disposition"]),
+        code=disposition,
+        display=disposition_display(disposition),
     )
     return Card(
+        uuid=str(uuid.uuid4()),
         summary=summary,
-        detail=detail(record, rb),
-        indicator=INDICATORS.get(record["disposition"], "info"),
+        detail=detail(record, rb, open_urgent, next_question_ids(ev) if open_urgent else []),
+        indicator=indicator,
         source=Source(
             label=f"{identity['name']} {identity['version']} (sha256 {identity['sha256'][:12]})",
             topic=topic,
         ),
+        links=links(record, rb) or None,
     )
 
 
-def detail(record: dict[str, Any], rb: RuleBase) -> str:
-    """Why and what to do, in Markdown: the reasons with their sources, the plan, the
-    cautions, what was not answered, and the rule base's full identity."""
-    out = ["**Why**", ""]
+def outcome_words(record: dict[str, Any]) -> str:
+    """The disposition and its timeframe: "Doctor, same day"."""
+    words = disposition_display(record["disposition"])
+    if record.get("timeframe"):
+        words += ", " + record["timeframe"].replace("_", " ")
+    return words
+
+
+def main_finding(record: dict[str, Any]) -> str:
+    """The title of the rule that decided (the first main reason)."""
+    for reason in record["reasons"]:
+        if reason.get("main"):
+            return reason.get("title") or reason["text"]
+    return record["label"]
+
+
+def links(record: dict[str, Any], rb: RuleBase) -> list[Link]:
+    """The published sources of the findings, as links: where each finding is explained."""
+    rules = {r.id: r for r in rb.rules}
+    out: list[Link] = []
+    seen: set[str] = set()
+    for reason in record["reasons"]:
+        rule = rules.get(reason["rule"])
+        for source_id in rule.sources if rule is not None else ():
+            source = rb.sources.get(source_id) or {}
+            url = source.get("url")
+            if url and url not in seen and url.startswith(("https://", "http://")):
+                seen.add(url)
+                out.append(Link(label=source.get("short") or source_id, url=url, type="absolute"))
+    return out
+
+
+def detail(
+    record: dict[str, Any],
+    rb: RuleBase,
+    open_urgent: list[str] | None = None,
+    next_ids: list[str] | None = None,
+) -> str:
+    """For the clinician, in Markdown: whether the triage is complete and what to ask next,
+    the findings with their sources, what was not answered, and the rule base's identity.
+    The patient's own instructions ("call 999", stretches) are not repeated here."""
+    out: list[str] = []
+    if open_urgent:
+        out += [
+            "**Triage not complete.** These questions were not answered, and an answer of yes "
+            "could make the result more urgent; ask them before relying on it:",
+            "",
+        ]
+        out += [f"- {_md(question_text(rb.questions[q]))}" for q in open_urgent]
+        if next_ids:
+            shown = ", ".join(f"`{q}`" for q in next_ids)
+            out += ["", f"Next to ask: {shown}."]
+        out += ["", f"**So far** (with the other answers): {_md(outcome_words(record))}.", ""]
+    else:
+        out += [f"**Triage result:** {_md(outcome_words(record))}.", ""]
+    out += ["**Findings**", ""]
+    found = False
     for r in record["reasons"]:
         if r.get("noted", True):
+            found = True
             names = "; ".join(r.get("source_names") or [])
-            out.append(f"- {_md(r['text'])}" + (f" (Source: {_md(names)}.)" if names else ""))
-    out += ["", "**What to do**", ""]
-    out += [f"- {_md(line)}" for line in plan_lines(record["plan"])]
-    if record["cautions"]:
-        out += ["", "**Cautions**", ""]
-        out += [f"- {_md(x['text'])}" for x in record["cautions"]]
-    if record["unanswered"]:
+            title = r.get("title") or r["text"]
+            out.append(f"- {_md(title)}." + (f" Sources: {_md(names)}." if names else ""))
+    if not found:
+        out.append("- None.")
+    shown_unanswered = [q for q in record["unanswered"] if q not in (open_urgent or [])]
+    if shown_unanswered:
         out += ["", "**Not answered** (read as not present):", ""]
-        out += [f"- {_md(question_text(rb.questions[q]))}" for q in record["unanswered"]]
+        out += [f"- {_md(question_text(rb.questions[q]))}" for q in shown_unanswered]
+    out += ["", f"The patient was shown: {_md(record['label'])}."]
     identity = record["rulebase"]
     out += [
         "",
         f"Rule base {_md(identity['name'])} {identity['version']}, sha256 `{identity['sha256']}`.",
     ]
     return "\n".join(out)
-
-
-def plan_lines(plan: dict[str, Any]) -> list[str]:
-    """The plan's main steps, one line each: the next step first."""
-    first = next_step(plan)
-    lines = [first]
-    if "emergency" in plan:
-        lines.append(plan["emergency"]["meanwhile"]["text"])
-    if "doctor" in plan:
-        findings = "; ".join(plan["doctor"]["findings"])
-        lines.append(plan["doctor"]["tell_them"]["text"] + (f" {findings}." if findings else ""))
-    if "physical_therapist" in plan:
-        lines += [x["text"] for x in plan["physical_therapist"]["meanwhile"]]
-    if "tools" in plan:
-        lines.append(plan["tools"]["placement"]["text"])
-    if "tools_avoided" in plan:
-        lines.append(plan["tools_avoided"]["text"])
-    for routine in plan.get("routines", {}).values():
-        names = ", ".join(e["name"] for e in routine["exercises"])
-        lines.append(f"{routine['title']}: {names}.")
-    return [line for i, line in enumerate(lines) if line and line not in lines[:i]]
 
 
 def _md(text: str) -> str:

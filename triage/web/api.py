@@ -1,14 +1,20 @@
 """The JSON API for clinics: the next screen, whole evaluations, the catalogue, the rule base.
 
 Handlers read their bodies themselves (no models on the hot path); the OpenAPI document
-(``openapi.py``) describes every request and response. A case is validated by
-``validate_case`` and evaluated by ``Triage.result``, and the record is encoded by the batch
-writer's encoder, so ``POST /v1/evaluate`` gives the very record ``triage batch`` writes.
+(``openapi.py``) describes every request and response, from the same question catalogue that
+validates the answers. A case is validated by ``validate_case`` and evaluated by
+``Triage.result``, and the record is encoded by the batch writer's encoder, so
+``POST /v1/evaluate`` gives the very record ``triage batch`` writes, with one field added when
+the answers are not complete: ``next_questions``, the ids of the questions to ask next (the
+policy: no self-care advice is shown while a question that could make it more urgent is open).
+A FHIR Bundle of QuestionnaireResponses gives one record per entry, as ``triage batch`` does.
+The advice is for the server's ``--region``, or the request's ``?region=``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import uuid
 from typing import Any
 
 from starlette.requests import Request
@@ -18,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from .. import __version__
 from ..cases import MAX_LINE_BYTES, Case, CaseError, JsonLine, RawCase, validate_case
 from ..formats import json_bytes, json_lines
+from ..incomplete import next_question_ids
 from ..runner import prepare
 from ..service import Triage
 from .bodies import (
@@ -112,36 +119,88 @@ class Api:
         for key in doc:
             if key != "answers":
                 raise HttpError(422, "unknown field (an interview request has answers)", key)
-        case = case_of(doc, self.triage.rulebase, "interview")  # only "answers", checked above
+        # Only "answers", checked above: the id is the server's, random, so that each finished
+        # interview is its own decision in the audit log, and says nothing about the person.
+        case = case_of(doc, self.triage.rulebase, f"interview-{uuid.uuid4().hex}")
+        region = self.region_of(request)
         ev = self.triage.evaluate(case.answers)
         screen = ev.screen
         if screen is not None:
             body = {"done": False, "screen": screen_json(screen, ev), "result": None}
         else:
-            record = self.records.result(case, evaluation=ev)
+            record = self.records.result(case, evaluation=ev, region=region)
             if not self.records.audit(record, "/v1/interview"):
                 raise HttpError(503, "the decision could not be written to the audit log")
             body = {"done": True, "screen": None, "result": record}
         return json_response(body)
 
+    def region_of(self, request: Request) -> str | None:
+        """The request's ``?region=`` (one of the rule base's regions), or None: the
+        server's own."""
+        given = request.query_params.getlist("region")
+        if not given:
+            return None
+        regions = self.triage.rulebase.plans.regions
+        if len(given) > 1:
+            raise HttpError(422, "region given more than once", "region")
+        if given[0] not in regions:
+            shown = given[0] if len(given[0]) <= 40 else given[0][:37] + "..."
+            raise HttpError(
+                422, f"unknown region {shown!r}; one of: {', '.join(regions)}", "region"
+            )
+        return given[0]
+
+    def record(self, case: Case, region: str | None) -> dict[str, Any]:
+        """The result record of a valid case; an incomplete one says what to ask next."""
+        ev = self.triage.evaluate(case.answers)
+        record = self.records.result(case, evaluation=ev, region=region)
+        if not record["complete"]:
+            record["next_questions"] = next_question_ids(ev)
+        return record
+
     async def evaluate(self, request: Request) -> Response:
-        """One case (JSON) -> its record; JSON Lines -> one record per line, streamed."""
+        """One case (JSON) -> its record; JSON Lines or a FHIR Bundle -> one record per case."""
+        region = self.region_of(request)
         if media_type(request) in JSON_LINES_TYPES:
             declared_length(request, MAX_STREAM_BYTES)
-            return JsonLinesEvaluation(self, request)
-        case = case_of(await read_json(request), self.triage.rulebase, "request")
-        record = self.records.result(case)
+            return JsonLinesEvaluation(self, request, region)
+        doc = await read_json(request)
+        if isinstance(doc, dict) and doc.get("resourceType") == "Bundle":
+            return Response(json_lines(self.bundle_records(doc, region)), media_type=JSON_LINES)
+        case = case_of(doc, self.triage.rulebase, "request")
+        record = self.record(case, region)
         if not self.records.audit(record, "/v1/evaluate"):
             raise HttpError(503, "the decision could not be written to the audit log")
         return Response(json_lines([record]), media_type=JSON)
 
-    def record_of_line(self, lineno: int, line: bytes) -> dict[str, Any]:
+    def bundle_records(self, doc: dict[str, Any], region: str | None) -> list[dict[str, Any]]:
+        """A Bundle's entries evaluated as ``triage batch`` evaluates a Bundle file: one record
+        each, an error record for an entry that is not a valid response."""
+        from ..fhir.responses import bundle_cases  # FHIR's library loads only when used
+
+        records = []
+        for source, case_id, raw in bundle_cases(doc, SOURCE, "request"):
+            item = (
+                raw
+                if isinstance(raw, CaseError)
+                else prepare(self.triage, RawCase(source, case_id, raw))
+            )
+            if isinstance(item, CaseError):
+                records.append(item.record())
+                continue
+            record = self.record(item, region)
+            if not self.records.audit(record, "/v1/evaluate"):
+                raise HttpError(503, "the decision could not be written to the audit log")
+            records.append(record)
+        return records
+
+    def record_of_line(self, lineno: int, line: bytes, region: str | None) -> dict[str, Any]:
         """One JSON Lines line evaluated as ``triage batch -`` evaluates it (error records too)."""
         case_id = f"request[{lineno}]"
         item = prepare(self.triage, RawCase(SOURCE, case_id, JsonLine(lineno, line)))
         if isinstance(item, CaseError):
             return item.record()
-        record = self.records.result(item)
+        record = self.record(item, region)
         self.records.audit(record, "/v1/evaluate")
         return record
 
@@ -156,11 +215,11 @@ class JsonLinesEvaluation(Response):
 
     media_type = JSON_LINES
 
-    def __init__(self, api: Api, request: Request):
+    def __init__(self, api: Api, request: Request, region: str | None = None):
         # Not Response.__init__: it would declare a Content-Length of 0.
         self.status_code, self.background = 200, None
         self.raw_headers = [(b"content-type", JSON_LINES.encode())]
-        self.api, self.request = api, request
+        self.api, self.request, self.region = api, request, region
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False
@@ -200,7 +259,7 @@ class JsonLinesEvaluation(Response):
                 elif len(line) > MAX_LINE_BYTES:
                     records.append(self._too_long(lineno))
                 elif line.strip():
-                    records.append(self.api.record_of_line(lineno, line))
+                    records.append(self.api.record_of_line(lineno, line, self.region))
             if len(pending) > MAX_LINE_BYTES and not skipping:
                 records.append(self._too_long(lineno + 1))
                 pending, skipping = b"", True
@@ -210,7 +269,7 @@ class JsonLinesEvaluation(Response):
             await asyncio.sleep(0)  # let other requests in between chunks
         if pending.strip() and not skipping:
             lineno += 1
-            await emit([self.api.record_of_line(lineno, pending)])
+            await emit([self.api.record_of_line(lineno, pending, self.region)])
         await emit([])
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import gc
+import re
+from collections.abc import Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
@@ -15,21 +18,40 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp
 
+from ..fhir.replies import MAX_JSON_BYTES, Refused, fhir_refusal
 from ..formats import json_bytes
 from ..questions import Question
 from ..service import Triage
 from .api import Api, json_response
-from .bodies import HttpError
+from .bodies import JSON_LINES_TYPES, JSON_TYPES, HttpError, read_body, require_media_type
+from .cors import Cors, refuse_cross_site
 from .fhir import PREFIXES as FHIR_PREFIXES
 from .fhir import fhir_routes
 from .headers import SecurityHeaders
 from .openapi import openapi_document
 from .pages import Pages, environment
 from .records import Records
+from .requestid import RequestId
 from .settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
 API_PREFIXES = ("/v1/", "/healthz", "/openapi.json", *FHIR_PREFIXES)
+FHIR_PREFIX = "/fhir/"  # its errors are OperationOutcomes
+API_VERSION = re.compile(r"^/v[0-9]+(/|$)")  # /v2/evaluate: the API's family, even unknown
+#: The media types each state-changing route reads (415 for any other, or none), by path,
+#: with the advice its 415 gives; then by path prefix, for the FHIR and CDS Hooks families.
+MEDIA_TYPES: dict[str, tuple[tuple[str, ...], str]] = {
+    "/v1/evaluate": (
+        (*JSON_TYPES, *JSON_LINES_TYPES),
+        "application/json (a case, a QuestionnaireResponse or a Bundle) or application/x-ndjson",
+    ),
+    "/v1/interview": (("application/json",), "application/json"),
+}
+FAMILY_MEDIA_TYPES: dict[str, tuple[tuple[str, ...], str]] = {
+    "/fhir/": (("application/fhir+json", "application/json"), "application/fhir+json"),
+    "/cds-services": (("application/json",), "application/json"),
+}
+Handler = Callable[[Request], Awaitable[Response]]
 
 
 def create_app(settings: Settings | None = None, triage: Triage | None = None) -> ASGIApp:
@@ -40,21 +62,26 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
     records = Records(triage, settings.region, settings.audit_log)
     api = Api(triage, records)
     pages = Pages(triage, records, environment())
-    openapi = json_bytes(openapi_document(triage.rulebase))
 
     async def openapi_json(request: Request) -> Response:
         return Response(openapi, media_type="application/json")
 
     def is_api(request: Request) -> bool:
-        return request.url.path.startswith(API_PREFIXES)
+        path = request.url.path
+        return path.startswith(API_PREFIXES) or API_VERSION.match(path) is not None
 
     async def http_error(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, HttpError)
-        response = (
-            json_response(exc.body(), exc.status)
-            if is_api(request)
-            else pages.error_page(exc, request)
-        )
+        # One error shape per family: OperationOutcome for FHIR, {"error": ...} for the API
+        # and CDS Hooks, an error page for the pages.
+        assert isinstance(exc, Refused)
+        if request.url.path.startswith(FHIR_PREFIX):
+            reply = fhir_refusal(exc)
+            response = Response(reply.body, reply.status, media_type=reply.media_type)
+        elif is_api(request):
+            response = json_response(exc.body(), exc.status)
+        else:
+            page_error = exc if isinstance(exc, HttpError) else HttpError(exc.status, exc.message)
+            response = pages.error_page(page_error, request)
         response.headers.update(exc.headers)
         return response
 
@@ -79,6 +106,13 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         yield
         records.close()
 
+    async def cds_feedback(request: Request) -> Response:
+        from ..fhir.cds import cds_feedback as handle
+
+        body = await read_body(request, MAX_JSON_BYTES)
+        reply = await run_in_threadpool(handle, request.path_params["id"], body, triage)
+        return Response(reply.body, reply.status, media_type=reply.media_type)
+
     routes = [
         Route("/", pages.start, methods=["GET"]),
         Route("/interview", pages.interview, methods=["POST"]),
@@ -97,19 +131,51 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         Route("/healthz", api.healthz, methods=["GET"]),
         Route("/openapi.json", openapi_json, methods=["GET"]),
         *fhir_routes(triage, settings.region, records),
+        Route("/cds-services/{id}/feedback", cds_feedback, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
+    fhir_ops = [
+        (method, r.path)
+        for r in routes
+        if isinstance(r, Route) and r.path.startswith(FHIR_PREFIX)
+        for method in sorted((r.methods or set()) - {"HEAD"})
+    ]
+    openapi = json_bytes(openapi_document(triage.rulebase, fhir_ops))
     app = Starlette(
-        routes=routes,
+        routes=[guarded(r, settings.cors_origins) for r in routes],
         exception_handlers={
-            HttpError: http_error,
+            Refused: http_error,
             HTTPException: starlette_error,
             Exception: internal_error,
         },
         lifespan=lifespan,
     )
     # Outside Starlette's own error handling, so that even a 500 has the headers.
-    return SecurityHeaders(app, access_log=settings.access_log)
+    return SecurityHeaders(
+        RequestId(Cors(app, settings.cors_origins)), access_log=settings.access_log
+    )
+
+
+def guarded(route: Any, origins: tuple[str, ...]) -> Any:
+    """A state-changing route behind the checks every one needs before it runs: the request
+    is not a browser's cross-site request from an origin not allowed, and its body has one of
+    the media types the route reads."""
+    if not isinstance(route, Route) or not (route.methods or set()) & {"POST"}:
+        return route
+    path = route.path
+    media = MEDIA_TYPES.get(path) or next(
+        (v for k, v in FAMILY_MEDIA_TYPES.items() if path.startswith(k)), None
+    )
+    endpoint: Handler = route.endpoint  # type: ignore[assignment]
+
+    async def checked(request: Request) -> Response:
+        refuse_cross_site(request, origins)
+        if media is not None:
+            require_media_type(request, *media)
+        return await endpoint(request)
+
+    methods = sorted(route.methods - {"HEAD"}) if route.methods else None
+    return Route(path, checked, methods=methods, name=route.name)
 
 
 def warm_up(triage: Triage) -> None:

@@ -1,54 +1,36 @@
 """Reading request bodies as untrusted input: bounded, UTF-8, JSON without duplicate keys.
 
 Every problem is an ``HttpError`` with a 4xx status and one line in the CLI's wording, which
-the app turns into ``{"error": {"message", "field"}}`` (or an error page): never a 5xx.
+the app turns into its route family's error shape (``{"error": {"message", "field"}}``, an
+OperationOutcome, or an error page): never a 5xx. JSON is parsed by the one reader the FHIR
+and CDS Hooks functions use too (``triage.fhir.replies.read_json``), so every route gives the
+same status and words for the same fault.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.requests import Request
 
-from ..cases import MAX_LINE_BYTES
-from ..documents import DuplicateKeyError, load_json
+from ..fhir.replies import MAX_JSON_BYTES, Refused, size_text
+from ..fhir.replies import read_json as read_json_bytes
 
-MAX_JSON_BYTES = MAX_LINE_BYTES  # one case: the longest JSON Lines line batch reads
 MAX_FORM_BYTES = 64 * 1024  # a page's form: every answer of the catalogue fits many times over
-JSON_TYPES = ("application/json",)
+JSON_TYPES = ("application/json", "application/fhir+json")  # a case, or a FHIR resource
 JSON_LINES_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
-class HttpError(Exception):
-    """A request the server will not act on: its status, message and the field at fault."""
-
-    def __init__(
-        self,
-        status: int,
-        message: str,
-        field: str | None = None,
-        headers: dict[str, str] | None = None,
-    ):
-        super().__init__(message)
-        self.status, self.message, self.field = status, message, field
-        self.headers = headers or {}  # such as a 405's Allow
-
-    def body(self) -> dict[str, Any]:
-        """The JSON error document."""
-        return {"error": {"message": self.message, "field": self.field}}
+class HttpError(Refused):
+    """A request the server will not act on: its status, message and the field at fault
+    (a ``Refused`` raised while a request is read or handled)."""
 
 
 def media_type(request: Request) -> str:
     """The request's media type, lower case, without parameters ("" when there is none)."""
     return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-
-
-def size_text(limit: int) -> str:
-    """A byte limit in words: "1 MiB", "64 KiB"."""
-    return f"{limit // 2**20} MiB" if limit >= 2**20 else f"{limit // 1024} KiB"
 
 
 def declared_length(request: Request, limit: int) -> int | None:
@@ -76,33 +58,27 @@ async def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-def parse_json(data: bytes) -> Any:
+def parse_json(data: bytes, limit: int = MAX_JSON_BYTES) -> Any:
     """A JSON document from a request body, with the messages ``triage batch`` gives."""
     try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError:
-        raise HttpError(400, "not UTF-8 text") from None
-    if not text.strip():
-        raise HttpError(400, "empty request body: expected a JSON object")
-    try:
-        return load_json(text)
-    except RecursionError:
-        raise HttpError(400, "nested too deeply") from None
-    except DuplicateKeyError as exc:
-        raise HttpError(400, str(exc)) from None
-    except json.JSONDecodeError as exc:
-        raise HttpError(
-            400, f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
-        ) from None
-    except ValueError as exc:  # such as an integer too long to convert
-        raise HttpError(400, f"invalid JSON: {exc}") from None
+        return read_json_bytes(data, limit)
+    except Refused as exc:
+        raise HttpError(exc.status, exc.message, exc.field) from None
+
+
+def require_media_type(request: Request, accepted: tuple[str, ...], advice: str) -> str:
+    """The request's media type, which must be one of ``accepted`` (415 otherwise, none
+    given included: a browser's cross-site form can send no JSON type)."""
+    kind = media_type(request)
+    if kind not in accepted:
+        shown = repr(kind) if kind else "(none given)"
+        raise HttpError(415, f"unsupported media type {shown}: send {advice}", "Content-Type")
+    return kind
 
 
 async def read_json(request: Request) -> Any:
-    """The request's JSON document (a JSON media type, or none given)."""
-    kind = media_type(request)
-    if kind and kind not in JSON_TYPES and not kind.endswith("+json"):
-        raise HttpError(415, f"unsupported media type {kind!r}: send application/json")
+    """The request's JSON document (sent as application/json)."""
+    require_media_type(request, JSON_TYPES, "application/json")
     return parse_json(await read_body(request, MAX_JSON_BYTES))
 
 

@@ -1,12 +1,21 @@
-"""The OpenAPI document of the API, built from the rule base it serves.
+"""The OpenAPI document of every route the server has: the JSON API, FHIR, CDS Hooks, pages.
 
-Written out rather than derived from models, so that the handlers can read their own bodies,
-and exact: every question of the catalogue is a property of ``Answers`` with its own type,
-values and range, so a client (or schemathesis) knows every valid request.
+Built from what validates the requests, so the document and the server answer alike:
+
+- the API's answers from the question catalogue (``Question``, whose ``parse`` checks them):
+  every question is a property of ``Answers`` with its own type, values and range, and a
+  yes/no answer is what ``parse`` takes (yes, no or unsure in any case, with spaces around,
+  or true/false), written as a pattern of exactly the characters ``str.strip`` removes;
+- CDS Hooks from the pydantic models that read and write it (``triage/fhir/cds.py``);
+- FHIR from the server's endpoint list (each resource described by its ``resourceType``).
+
+A test checks that a sample of requests is accepted or refused alike by this document and by
+the server, and schemathesis checks every response against it.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .. import __version__
@@ -33,11 +42,25 @@ def _obj(props: dict[str, Any], required: list[str] | None = None, **extra: Any)
     return out
 
 
+def _any_case(word: str) -> str:
+    return "".join(f"[{ch.upper()}{ch}]" if ch.isalpha() else ch for ch in word)
+
+
+#: The characters ``str.strip`` removes (what ``Question.parse`` ignores around an answer).
+_SPACE = "[" + "".join(chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()) + "]*"
+#: A yes/no answer as ``Question.parse`` reads it: its words in any case, spaces around.
+YESNO_PATTERN = f"^{_SPACE}({'|'.join(_any_case(w) for w in YESNO_VALUES)}){_SPACE}$"
+
+
 def answer_schema(q: Question) -> dict[str, Any]:
     """What one answer may be, as ``Question.parse`` accepts it (null: not answered)."""
     if q.type == "yesno":
         schema: dict[str, Any] = {
-            "anyOf": [{"type": "string", "enum": list(YESNO_VALUES)}, {"type": "boolean"}, NULL]
+            "anyOf": [
+                {"type": "string", "pattern": YESNO_PATTERN, "examples": list(YESNO_VALUES)},
+                {"type": "boolean"},
+                NULL,
+            ]
         }
     elif q.type in ("integer", "number"):
         schema = {"type": [q.type, "null"], "minimum": q.min, "maximum": q.max}
@@ -89,6 +112,31 @@ def _schemas(rb: RuleBase) -> dict[str, Any]:
             },
             "required": ["answers"],
             "additionalProperties": False,
+        },
+        "FhirInput": {
+            "type": "object",
+            "description": (
+                "A FHIR R4 QuestionnaireResponse to this questionnaire, read as a case, or a "
+                "Bundle of them, each entry a case (docs/fhir.md)."
+            ),
+            "properties": {"resourceType": {"enum": ["QuestionnaireResponse", "Bundle"]}},
+            "required": ["resourceType"],
+        },
+        "EvaluateRequest": {"anyOf": [_ref("Case"), _ref("FhirInput")]},
+        "FhirResource": {
+            "type": "object",
+            "description": "A FHIR R4 resource, in JSON.",
+            "properties": {"resourceType": STRING},
+            "required": ["resourceType"],
+        },
+        "OperationOutcome": {
+            "type": "object",
+            "description": "Why a FHIR request was refused: one issue, with the one line.",
+            "properties": {
+                "resourceType": {"const": "OperationOutcome"},
+                "issue": {"type": "array", "items": {"type": "object"}, "minItems": 1},
+            },
+            "required": ["resourceType", "issue"],
         },
         "InterviewRequest": {
             "type": "object",
@@ -168,6 +216,14 @@ def _schemas(rb: RuleBase) -> dict[str, Any]:
                 "answers": {"type": "object"},
                 "rulebase": _ref("RuleBaseIdentity"),
                 "triage_version": STRING,
+                "next_questions": {
+                    **STRINGS,
+                    "description": (
+                        "The API's own addition, on an incomplete record only: the ids of the "
+                        "questions to ask next. Show no self-care advice before they are "
+                        "answered."
+                    ),
+                },
             },
             "required": [
                 "id",
@@ -222,24 +278,228 @@ def _schemas(rb: RuleBase) -> dict[str, Any]:
     }
 
 
-def _json(schema: str) -> dict[str, Any]:
-    return {"application/json": {"schema": _ref(schema)}}
+def _json(schema: str, media: str = "application/json") -> dict[str, Any]:
+    return {media: {"schema": _ref(schema)}}
 
 
-def _errors(*codes: int) -> dict[str, Any]:
-    words = {
-        400: "The body could not be read: not UTF-8, not JSON, or a key given twice.",
-        413: "The body is too large (1 MiB for JSON; 64 MiB for JSON Lines).",
-        415: "The body's media type is not one this operation reads.",
-        422: "The case is not valid: an unknown question, or an answer that does not fit.",
-        503: "The decision could not be written to the audit log.",
+REQUEST_ID = {
+    "X-Request-Id": {
+        "description": (
+            "The request's X-Request-Id when it is 1 to 128 letters, digits or . _ : -, else "
+            "a new random id (which says nothing about the person)."
+        ),
+        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
     }
-    return {str(c): {"description": words[c], "content": _json("Error")} for c in codes}
+}
+ERROR_WORDS = {
+    400: "The body could not be read: not UTF-8, not JSON, or a key given twice.",
+    403: "A browser's cross-site request from an origin not allowed (--cors-origin).",
+    404: "No such resource.",
+    412: "No answers to read: no response given, and none found on fhirServer.",
+    413: "The body is too large (1 MiB for JSON; 64 MiB for JSON Lines).",
+    415: "The body's media type is not one this operation reads.",
+    422: "Not valid: an unknown question or field, or an answer that does not fit.",
+    503: "The decision could not be written to the audit log.",
+}
 
 
-def openapi_document(rb: RuleBase) -> dict[str, Any]:
-    """The OpenAPI 3.1 document for the API over ``rb``."""
+def _errors(*codes: int, schema: str = "Error", media: str = "application/json") -> dict:
+    return {
+        str(c): {
+            "description": ERROR_WORDS[c],
+            "headers": REQUEST_ID,
+            "content": _json(schema, media),
+        }
+        for c in codes
+    }
+
+
+def _ok(description: str, content: dict[str, Any] | None = None) -> dict[str, Any]:
+    out: dict[str, Any] = {"description": description, "headers": REQUEST_ID}
+    if content is not None:
+        out["content"] = content
+    return out
+
+
+def _region(rb: RuleBase) -> dict[str, Any]:
+    return {
+        "name": "region",
+        "in": "query",
+        "required": False,
+        "description": "The region whose advice (emergency number, services) the result gives; "
+        "the server's --region when left out.",
+        "schema": {"type": "string", "enum": sorted(rb.plans.regions)},
+    }
+
+
+def _cds(rb: RuleBase) -> tuple[dict[str, Any], dict[str, Any]]:
+    """CDS Hooks paths and schemas, from the models that read and write its JSON."""
+    from pydantic.json_schema import models_json_schema
+
+    from ..fhir import cds
+
+    models = [
+        (cds.Discovery, "serialization"),
+        (cds.HookRequest, "validation"),
+        (cds.CardsResponse, "serialization"),
+        (cds.Feedback, "validation"),
+    ]
+    _, defs = models_json_schema(models, ref_template="#/components/schemas/{model}")
+    schemas = defs["$defs"]
+    service = "/cds-services/{id}"
+    id_param = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+    paths = {
+        "/cds-services": {
+            "get": {
+                "operationId": "cdsDiscovery",
+                "tags": ["cds-hooks"],
+                "summary": "CDS Hooks discovery: the patient-view service.",
+                "responses": {"200": _ok("The services.", _json("Discovery"))},
+            }
+        },
+        service: {
+            "post": {
+                "operationId": "cdsService",
+                "tags": ["cds-hooks"],
+                "summary": "A card for the patient's latest answers (patient-view).",
+                "description": (
+                    "The response comes from context.questionnaireResponse, prefetch "
+                    "questionnaireResponse, or a search on fhirServer with the "
+                    "fhirAuthorization token. It must be the hook's patient's (subject)."
+                ),
+                "parameters": [id_param],
+                "requestBody": {"required": True, "content": _json("HookRequest")},
+                "responses": {
+                    "200": _ok(
+                        "The card (none when the patient has no response).", _json("CardsResponse")
+                    ),
+                    **_errors(400, 403, 404, 412, 413, 415, 422, 503),
+                },
+            }
+        },
+        service + "/feedback": {
+            "post": {
+                "operationId": "cdsFeedback",
+                "tags": ["cds-hooks"],
+                "summary": "What the clinician did with a card (acknowledged; nothing kept).",
+                "parameters": [id_param],
+                "requestBody": {"required": True, "content": _json("Feedback")},
+                "responses": {
+                    "200": _ok("Received."),
+                    **_errors(400, 403, 404, 413, 415, 422),
+                },
+            }
+        },
+    }
+    return paths, schemas
+
+
+def _fhir(routes: list[tuple[str, str]]) -> dict[str, Any]:
+    """FHIR paths, one per endpoint the server mounts; errors are OperationOutcomes."""
+    fhir = "application/fhir+json"
+    paths: dict[str, Any] = {}
+    for method, path in routes:
+        params = [
+            {"name": name[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in path.split("/")
+            if name.startswith("{") and name.endswith("}")
+        ]
+        op: dict[str, Any] = {
+            "operationId": "fhir"
+            + "".join(part.strip("${}").title().replace("-", "") for part in path.split("/")[2:])
+            + method.title(),
+            "tags": ["fhir"],
+            "summary": f"FHIR R4: {method} {path}",
+            "parameters": params,
+            "responses": {
+                "200": _ok("The resource.", _json("FhirResource", fhir)),
+                **_errors(404, schema="OperationOutcome", media=fhir),
+            },
+        }
+        if method == "POST":
+            op["requestBody"] = {
+                "required": True,
+                "content": {**_json("FhirResource", fhir), **_json("FhirResource")},
+            }
+            op["responses"].update(
+                _errors(400, 403, 413, 415, 422, 503, schema="OperationOutcome", media=fhir)
+            )
+        paths.setdefault(path, {})[method.lower()] = op
+    return paths
+
+
+def _pages() -> dict[str, Any]:
+    """The web pages: HTML for people (forms posted by the pages themselves)."""
+    html = {"text/html": {"schema": STRING}}
+    form = {
+        "application/x-www-form-urlencoded": {
+            "schema": {"type": "object", "additionalProperties": STRING}
+        }
+    }
+    errors = {
+        str(c): {"description": ERROR_WORDS.get(c, "Refused."), "content": html}
+        for c in (400, 403, 413, 415, 422)
+    }
+
+    def page(op_id: str, summary: str, post: bool = True, media: dict | None = None) -> dict:
+        op: dict[str, Any] = {
+            "operationId": op_id,
+            "tags": ["pages"],
+            "summary": summary,
+            "responses": {"200": _ok("The page.", media or html)},
+        }
+        if post:
+            op["requestBody"] = {"required": True, "content": form}
+            op["responses"].update(errors)
+        return op
+
+    return {
+        "/": {"get": page("start", "The start page.", post=False)},
+        "/interview": {
+            "post": page("pageInterview", "The next screen of the interview, or the result."),
+            "get": {
+                "operationId": "restart",
+                "tags": ["pages"],
+                "summary": "A bookmark of the interview: back to the start page.",
+                "responses": {"303": {"description": "See the start page (/)."}},
+            },
+        },
+        "/result": {"post": page("pageResult", "The result page again.")},
+        "/summary": {"post": page("pageSummary", "The summary for a clinician.")},
+        "/review": {"post": page("pageReview", "The rules that fired, for reviewers.")},
+        "/answers": {
+            "post": page(
+                "pageAnswers",
+                "The answers as a case file (YAML).",
+                media={"application/yaml": {"schema": STRING}},
+            )
+        },
+        "/answers.fhir.json": {
+            "post": page(
+                "pageAnswersFhir",
+                "The answers as a FHIR QuestionnaireResponse.",
+                media={"application/fhir+json": {"schema": _ref("FhirResource")}},
+            )
+        },
+        "/static/{path}": {
+            "get": {
+                "operationId": "static",
+                "tags": ["pages"],
+                "summary": "The pages' style sheet, script and images.",
+                "parameters": [{"name": "path", "in": "path", "required": True, "schema": STRING}],
+                "responses": {"200": {"description": "The file."}, "404": {"description": "None."}},
+            }
+        },
+    }
+
+
+def openapi_document(
+    rb: RuleBase, fhir_routes: list[tuple[str, str]] | None = None
+) -> dict[str, Any]:
+    """The OpenAPI 3.1 document for the server over ``rb``: the API, the FHIR endpoints
+    (``fhir_routes``: method and path of each), CDS Hooks and the pages."""
     jsonl = {"schema": {"type": "string", "description": "JSON Lines: one case per line."}}
+    cds_paths, cds_schemas = _cds(rb)
     return {
         "openapi": "3.1.0",
         "info": {
@@ -248,45 +508,53 @@ def openapi_document(rb: RuleBase) -> dict[str, Any]:
             "description": (
                 f"Rule base {rb.name} {rb.version} (sha256 {rb.sha256}). Stateless: every "
                 "request carries all the answers, and the server keeps nothing. Not a "
-                "diagnosis; it does not replace professional advice."
+                "diagnosis; it does not replace professional advice. Every response carries "
+                "an X-Request-Id. Another site's pages may call the API, FHIR and CDS Hooks "
+                "routes only from the origins the server allows (--cors-origin)."
             ),
         },
         "paths": {
             "/v1/interview": {
                 "post": {
                     "operationId": "interview",
+                    "tags": ["api"],
                     "summary": "The next screen for the answers so far, or the final result.",
+                    "parameters": [_region(rb)],
                     "requestBody": {"required": True, "content": _json("InterviewRequest")},
                     "responses": {
-                        "200": {
-                            "description": "The next screen, or the result when `done`.",
-                            "content": _json("InterviewResponse"),
-                        },
-                        **_errors(400, 413, 415, 422, 503),
+                        "200": _ok(
+                            "The next screen, or the result when `done`.",
+                            _json("InterviewResponse"),
+                        ),
+                        **_errors(400, 403, 413, 415, 422, 503),
                     },
                 }
             },
             "/v1/evaluate": {
                 "post": {
                     "operationId": "evaluate",
-                    "summary": "Evaluate a case, or many as JSON Lines (streamed).",
+                    "tags": ["api"],
+                    "summary": "Evaluate a case, or many as JSON Lines or a FHIR Bundle.",
                     "description": (
-                        "A JSON case gives the record `triage batch --format jsonl` writes for "
-                        "it. A JSON Lines body (application/x-ndjson) gives one record per "
-                        "line, in order, streamed; a line that cannot be evaluated gets an "
-                        "error record instead, as in `triage batch -`."
+                        "A JSON case (or a QuestionnaireResponse) gives the record `triage "
+                        "batch --format jsonl` writes for it, with `next_questions` when it is "
+                        "incomplete. A JSON Lines body (application/x-ndjson) or a FHIR Bundle "
+                        "gives one record per case, in order, as JSON Lines; a case that cannot "
+                        "be evaluated gets an error record instead, as in `triage batch`."
                     ),
+                    "parameters": [_region(rb)],
                     "requestBody": {
                         "required": True,
                         "content": {
-                            "application/json": {"schema": _ref("Case")},
+                            "application/json": {"schema": _ref("EvaluateRequest")},
+                            "application/fhir+json": {"schema": _ref("FhirInput")},
                             "application/x-ndjson": jsonl,
                         },
                     },
                     "responses": {
-                        "200": {
-                            "description": "The record (JSON), or one record per line.",
-                            "content": {
+                        "200": _ok(
+                            "The record (JSON), or one record per line.",
+                            {
                                 "application/json": {"schema": _ref("Result")},
                                 "application/x-ndjson": {
                                     "schema": {"type": "string"},
@@ -295,32 +563,48 @@ def openapi_document(rb: RuleBase) -> dict[str, Any]:
                                     },
                                 },
                             },
-                        },
-                        **_errors(400, 413, 415, 422, 503),
+                        ),
+                        **_errors(400, 403, 413, 415, 422, 503),
                     },
                 }
             },
             "/v1/questions": {
                 "get": {
                     "operationId": "questions",
+                    "tags": ["api"],
                     "summary": "The question catalogue, in asking order, and its groups.",
-                    "responses": {"200": {"description": "OK", "content": _json("Catalogue")}},
+                    "responses": {"200": _ok("OK", _json("Catalogue"))},
                 }
             },
             "/v1/rulebase": {
                 "get": {
                     "operationId": "rulebase",
+                    "tags": ["api"],
                     "summary": "The rule base: name, version, sha256, outcomes and rules.",
-                    "responses": {"200": {"description": "OK", "content": _json("RuleBase")}},
+                    "responses": {"200": _ok("OK", _json("RuleBase"))},
                 }
             },
             "/healthz": {
                 "get": {
                     "operationId": "healthz",
+                    "tags": ["api"],
                     "summary": "The server is up, and which rule base it serves.",
-                    "responses": {"200": {"description": "OK", "content": _json("Health")}},
+                    "responses": {"200": _ok("OK", _json("Health"))},
                 }
             },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "openapi",
+                    "tags": ["api"],
+                    "summary": "This document.",
+                    "responses": {
+                        "200": _ok("OK", {"application/json": {"schema": {"type": "object"}}})
+                    },
+                }
+            },
+            **_fhir(fhir_routes or []),
+            **cds_paths,
+            **_pages(),
         },
-        "components": {"schemas": _schemas(rb)},
+        "components": {"schemas": {**cds_schemas, **_schemas(rb)}},
     }

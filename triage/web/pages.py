@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from datetime import date
 from typing import Any
 
@@ -519,7 +520,7 @@ class Pages:
         from ..fhir.responses import response_json
 
         _, answers = await self._final(request)
-        case_id = f"web-{date.today().isoformat()}"
+        case_id = f"web-{uuid.uuid4()}"  # unique: two downloads are two responses
         text = await run_in_threadpool(
             response_json, self.triage.rulebase, answers, case_id=case_id, status="completed"
         )

@@ -32,7 +32,7 @@ class Records:
         region: str | None = None,
     ) -> dict[str, Any]:
         """The result record of a valid case, as ``triage batch`` writes it (``evaluation``:
-        its answers, already evaluated; ``region``: the person's, else the server's)."""
+        its answers, already evaluated; ``region``: a request's own, else the server's)."""
         return self.triage.result(
             case, asked=asked, region=region or self.region, evaluation=evaluation
         )

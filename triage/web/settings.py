@@ -20,6 +20,7 @@ class Settings:
     region: str | None = None
     audit_log: str | None = None
     access_log: bool = True
+    cors_origins: tuple[str, ...] = ()  # other sites' pages that may call the API, FHIR, CDS
 
     def to_env(self) -> dict[str, str]:
         """These settings as environment variables, for worker processes."""
@@ -28,6 +29,7 @@ class Settings:
             ENV_PREFIX + "REGION": self.region or "",
             ENV_PREFIX + "AUDIT_LOG": self.audit_log or "",
             ENV_PREFIX + "ACCESS_LOG": "1" if self.access_log else "0",
+            ENV_PREFIX + "CORS_ORIGINS": ",".join(self.cors_origins),
         }
 
     @classmethod
@@ -39,4 +41,5 @@ class Settings:
             region=env.get(ENV_PREFIX + "REGION") or None,
             audit_log=env.get(ENV_PREFIX + "AUDIT_LOG") or None,
             access_log=env.get(ENV_PREFIX + "ACCESS_LOG", "1") != "0",
+            cors_origins=tuple(x for x in env.get(ENV_PREFIX + "CORS_ORIGINS", "").split(",") if x),
         )
