@@ -117,7 +117,7 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         Route("/", pages.start, methods=["GET"]),
         Route("/interview", pages.interview, methods=["POST"]),
         Route("/interview", pages.restart, methods=["GET"]),
-        Route("/interview/{step:int}", pages.screen_page, methods=["GET"]),
+        Route("/interview/{step}", pages.screen_page, methods=["GET"]),
         Route("/result", pages.result, methods=["GET", "POST"]),
         Route("/summary", pages.summary, methods=["GET", "POST"]),
         Route("/review", pages.review, methods=["GET", "POST"]),

@@ -320,7 +320,10 @@ class Pages:
     async def screen_page(self, request: Request) -> Response:
         """Screen ``step`` of the interview in the browser's cookie, showing the answers it
         had (Back, Forward or reload land here)."""
-        step = request.path_params["step"]
+        raw = str(request.path_params["step"])
+        if not raw.isdigit() or len(raw) > 4:
+            return RedirectResponse("/interview/1", 303)
+        step = int(raw)
         kept = self._load(request)
         if kept is None:
             if step != 1:
