@@ -16,6 +16,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from http.cookiejar import CookieJar
 from typing import Any
 
 import pytest
@@ -170,8 +171,11 @@ def cds_request(triage: Triage, case: Case) -> tuple[str, bytes, str, Check]:
 
 def post(url: str, body: bytes, media_type: str) -> tuple[int, bytes]:
     request = urllib.request.Request(url, data=body, headers={"content-type": media_type})
+    # each client its own cookies, as a browser's: the page's POST is answered by a 303 to
+    # the result page, which reads the answers from the cookie the 303 sets
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(CookieJar()))
     try:
-        with urllib.request.urlopen(request, timeout=DEADLINE) as reply:
+        with opener.open(request, timeout=DEADLINE) as reply:
             return reply.status, reply.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()

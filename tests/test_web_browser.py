@@ -202,10 +202,13 @@ def test_keyboard_only(page, server):
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline != "none"  # focus is visible
     page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Change country"
+    page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Start"
     page.keyboard.press("Enter")
     page.wait_for_selector("#q-saddle_numbness-yes")
     page.keyboard.press("Tab")  # skip link
+    page.keyboard.press("Tab")  # "Change country"
     page.keyboard.press("Tab")  # the first radio of the first question
     assert page.evaluate("document.activeElement.id") == "q-saddle_numbness-yes"
     page.keyboard.press("ArrowDown")  # moves to, and chooses, "No"
@@ -216,6 +219,7 @@ def test_keyboard_only(page, server):
             break
     page.keyboard.press("Enter")
     page.wait_for_selector("#q-fever-yes")  # the next screen: the answers were taken
+    page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Space")  # a radio is chosen with the space bar too
@@ -283,3 +287,152 @@ def test_accessibility_axe(page, server):
     go(page, "text=Details for clinicians")
     problems["review"] = axe_problems(page)
     assert {k: v for k, v in problems.items() if v} == {}
+
+
+# -- Back, the phone's back gesture, the emergency checklist, tap to call, the country ------
+
+
+def history_back(page) -> None:
+    """The phone's back gesture: the browser itself goes to the previous history entry (as
+    Android's system back does), not the page's script or a click in it."""
+    cdp = page.context.new_cdp_session(page)
+    history = cdp.send("Page.getNavigationHistory")
+    entry = history["entries"][history["currentIndex"] - 1]
+    with page.expect_navigation():
+        cdp.send("Page.navigateToHistoryEntry", {"entryId": entry["id"]})
+    cdp.detach()
+
+
+def button_back(page) -> None:
+    """The browser's Back button."""
+    page.go_back()
+
+
+def shown(page) -> dict:
+    """What the screen shown has chosen or typed, by question id."""
+    return page.evaluate(
+        """() => Object.fromEntries([...document.querySelectorAll("form.screen [name^='q.']")]
+            .filter(e => e.type === "number" ? e.value !== "" : e.checked)
+            .map(e => [e.name.slice(2), e.value]))"""
+    )
+
+
+def walk(page, server, wanted: dict) -> list[tuple[str, str, dict]]:
+    """Click through to the result, each checklist item answered one by one; each screen's
+    address, kind and answers as left."""
+    start(page, server)
+    seen = []
+    for _ in range(40):
+        if page.locator(".decision").count():
+            return seen
+        answer_screen(page, wanted)
+        kind = "checklist" if page.locator("fieldset.row").count() else "question"
+        if page.locator("input[type=number]").count():
+            kind = "number"
+        seen.append((page.url, kind, shown(page)))
+        go(page, "button[value=next]")
+    raise AssertionError("the interview did not end")
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+@pytest.mark.parametrize("back", [button_back, history_back], ids=["back-button", "gesture"])
+def test_back_returns_to_each_screen_with_its_answers(browser, server, js, back):
+    context = browser.new_context(
+        java_script_enabled=js,
+        viewport={"width": 375, "height": 812},
+        is_mobile=back is history_back,
+        has_touch=back is history_back,
+    )
+    page = context.new_page()
+    screens = walk(page, server, ROUTES["tool_use"])
+    kinds = {kind for _, kind, _ in screens}
+    assert kinds == {"checklist", "question", "number"}, kinds
+    reference = page.locator(".decision-id code").inner_text()
+    go(page, "text=Summary for your doctor or physical therapist")
+    back(page)  # the summary back to the result: the same decision
+    assert page.url.endswith("/result")
+    assert page.locator(".decision-id code").inner_text() == reference
+    for url, kind, answers in reversed(screens):
+        back(page)
+        assert page.url == url, (kind, page.url)
+        assert page.locator("form.screen").count() == 1, page.content()[:500]
+        assert shown(page) == answers, (kind, url)
+    # and on again: the answers still there, nothing sent twice
+    page.go_forward()
+    assert page.url == screens[1][0] and shown(page) == screens[1][2]
+    context.close()
+
+
+def test_an_error_then_back_is_no_resubmission(browser, server):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    start(page, server)
+    page.check("#q-saddle_numbness-no")  # one of seven: Continue says what is missing
+    go(page, "button[value=next]")
+    assert page.locator(".error-summary").is_visible()
+    go(page, "button[value=none]")
+    page.go_back()
+    assert page.url.endswith("/interview/1") and page.locator("form.screen").count() == 1
+    context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_a_yes_on_the_first_checklist_goes_straight_to_the_emergency_result(browser, server, js):
+    context = browser.new_context(java_script_enabled=js, viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    start(page, server)
+    page.check("#q-saddle_numbness-yes")  # the first item; the six others left blank
+    go(page, "button[value=next]")
+    assert page.url.endswith("/result")
+    assert page.locator(".decision").get_attribute("class") == "decision decision-emergency"
+    context.close()
+
+
+def test_the_checklist_is_short_on_a_phone(page, server, shots):
+    """Each sign is one compact row: its words (up to three lines, and up to three of help),
+    a 44 px Yes / No / Not sure row and "why"; about 230 px at 375 px wide, so 250 a row
+    bounds it. Was 2,783 px for seven signs (over 390 a row)."""
+    start(page, server)
+    rows = page.locator("fieldset.row")
+    heights = rows.evaluate_all("rows => rows.map(r => r.getBoundingClientRect().height)")
+    assert max(heights) <= 250, heights
+    total = page.evaluate("document.documentElement.scrollHeight")
+    assert total <= 600 + 250 * len(heights), total
+    page.screenshot(path=str(shots / "checklist-375.png"), full_page=True)
+
+
+def test_phone_numbers_are_tel_links_for_the_browsers_country(browser, server, shots):
+    context = browser.new_context(locale="en-GB", viewport={"width": 375, "height": 812})
+    page = context.new_page()
+    post_answers(page, server, full_answers(ROUTES["emergency"]))
+    assert page.locator(".country").inner_text().startswith("Phone numbers for: United Kingdom")
+    call = page.locator("a[href='tel:999']").first
+    assert call.is_visible() and call.inner_text() == "999"
+    assert page.locator("a.button.call").get_attribute("href") == "tel:999"  # one big tap
+    page.screenshot(path=str(shots / "result-emergency-uk-375.png"))
+    post_answers(page, server, full_answers(ROUTES["doctor"]))
+    assert page.locator("a[href='tel:111']").first.is_visible()  # the urgent line
+    go(page, "text=Change country")
+    page.check("#region-us")
+    go(page, "text=Use this country")
+    assert page.url.endswith("/result")
+    assert page.locator("a[href='tel:911']").first.is_visible()
+    assert page.locator("a[href='tel:999']").count() == 0
+    context.close()
+
+
+@pytest.mark.parametrize("js", [True, False], ids=["script", "no-script"])
+def test_after_start_again_back_shows_no_answers(browser, server, js):
+    """On a shared computer: once "Start again" is chosen, Back finds no result or answers."""
+    context = browser.new_context(java_script_enabled=js)
+    page = context.new_page()
+    start(page, server)
+    page.check("#q-saddle_numbness-yes")
+    go(page, "button[value=next]")
+    assert page.locator(".decision").count() == 1
+    go(page, "text=Start again")
+    page.go_back()
+    assert page.url == server.url + "/" and page.locator(".decision").count() == 0
+    page.go_back()
+    assert page.locator("form.screen [value=yes]:checked").count() == 0
+    context.close()

@@ -105,9 +105,10 @@ def serve(
 ) -> None:
     """Serve the interview as web pages and the HTTP JSON API (OpenAPI at /openapi.json).
 
-    Stateless: the answers travel with each request, and the server keeps no session and sets
-    no cookie. Prints the address, then serves until Ctrl-C or SIGTERM, which stop it once
-    the requests in flight are answered.
+    Stateless: the answers travel with each request (the web pages keep them in the browser,
+    in a session cookie, so that Back works); the server keeps no session. Prints the address,
+    then serves until Ctrl-C or SIGTERM, which stop it once the requests in flight are
+    answered.
 
     Exit status: 130 stopped by Ctrl-C (SIGINT); 143 stopped by SIGTERM; 2 bad usage, a broken
     rule base, an unwritable audit log or an address that cannot be listened on.

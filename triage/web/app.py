@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
             response = json_response(exc.body(), exc.status)
         else:
             page_error = exc if isinstance(exc, HttpError) else HttpError(exc.status, exc.message)
-            response = pages.error_page(page_error)
+            response = pages.error_page(page_error, request)
         response.headers.update(exc.headers)
         return response
 
@@ -117,9 +117,11 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         Route("/", pages.start, methods=["GET"]),
         Route("/interview", pages.interview, methods=["POST"]),
         Route("/interview", pages.restart, methods=["GET"]),
-        Route("/result", pages.result, methods=["POST"]),
-        Route("/summary", pages.summary, methods=["POST"]),
-        Route("/review", pages.review, methods=["POST"]),
+        Route("/interview/{step}", pages.screen_page, methods=["GET"]),
+        Route("/result", pages.result, methods=["GET", "POST"]),
+        Route("/summary", pages.summary, methods=["GET", "POST"]),
+        Route("/review", pages.review, methods=["GET", "POST"]),
+        Route("/country", pages.country, methods=["GET", "POST"]),
         Route("/answers", pages.download, methods=["POST"]),
         Route("/answers.fhir.json", pages.download_fhir, methods=["POST"]),
         Route("/v1/interview", api.interview, methods=["POST"]),

@@ -456,7 +456,13 @@ def _pages() -> dict[str, Any]:
     return {
         "/": {"get": page("start", "The start page.", post=False)},
         "/interview": {
-            "post": page("pageInterview", "The next screen of the interview, or the result."),
+            "post": {
+                **page("pageInterview", "Take a screen's answers.", True),
+                "responses": {
+                    "303": {"description": "See the next screen, or the result."},
+                    **errors,
+                },
+            },
             "get": {
                 "operationId": "restart",
                 "tags": ["pages"],
@@ -464,9 +470,35 @@ def _pages() -> dict[str, Any]:
                 "responses": {"303": {"description": "See the start page (/)."}},
             },
         },
-        "/result": {"post": page("pageResult", "The result page again.")},
-        "/summary": {"post": page("pageSummary", "The summary for a clinician.")},
-        "/review": {"post": page("pageReview", "The rules that fired, for reviewers.")},
+        "/interview/{step}": {
+            "get": {
+                **page("pageScreen", "Screen step of the interview, its answers shown.", False),
+                "parameters": [{"name": "step", "in": "path", "required": True, "schema": STRING}],
+            }
+        },
+        **{
+            path: {
+                "get": page(
+                    f"page{name}", f"{summary} (answers from the interview's cookie).", False
+                ),
+                "post": {
+                    **page(f"page{name}Answers", f"Keep these answers, then see {path}.", True),
+                    "responses": {"303": {"description": f"See {path}."}, **errors},
+                },
+            }
+            for path, name, summary in (
+                ("/result", "Result", "The result page"),
+                ("/summary", "Summary", "The summary for a clinician"),
+                ("/review", "Review", "The rules that fired, for reviewers"),
+            )
+        },
+        "/country": {
+            "get": page("pageCountry", "Choose the country whose phone numbers are shown.", False),
+            "post": {
+                **page("pageCountryChosen", "Keep the country chosen (a cookie).", True),
+                "responses": {"303": {"description": "See the page it came from."}, **errors},
+            },
+        },
         "/answers": {
             "post": page(
                 "pageAnswers",

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import sys
+import uuid
 from typing import Any
 
 from ..audit import AuditLog, decision_record
@@ -36,12 +37,14 @@ class Records:
             case, asked=asked, region=region or self.region, evaluation=evaluation
         )
 
-    def audit(self, record: dict[str, Any], endpoint: str) -> bool:
-        """Append the decision to the audit log (if there is one); False if it could not be."""
+    def audit(self, record: dict[str, Any], endpoint: str, decision_id: str | None = None) -> bool:
+        """Append the decision to the audit log (if there is one), under its own
+        ``decision_id`` (a new one if not given); False if it could not be written."""
         if self.log is None:
             return True
+        extra = {"decision_id": decision_id or new_decision_id()}
         try:
-            self.log.append(decision_record(record, command="serve", endpoint=endpoint))
+            self.log.append(decision_record(record, command="serve", endpoint=endpoint, **extra))
         except OSError as exc:
             print(f"error: cannot write audit log {self.log.path}: {exc.strerror}", file=sys.stderr)
             return False
@@ -51,3 +54,10 @@ class Records:
         """Close the audit log."""
         if self.log is not None:
             self.log.close()
+
+
+def new_decision_id() -> str:
+    """A decision's own id: random (a UUID4's 122 random bits, as 32 hex digits, the form the
+    audit log gives ids it makes itself), so it holds nothing about the person and no two
+    decisions share one; the page shows it, the audit log records it."""
+    return uuid.uuid4().hex
