@@ -23,7 +23,34 @@ def _triage() -> Triage:
 
 
 def _pretty(doc: Any) -> str:
-    return json.dumps(doc, ensure_ascii=False, indent=2)
+    return json.dumps(_steady(doc), ensure_ascii=False, indent=2)
+
+
+#: What changes with every run, shown as one fixed example so the page is the same each time.
+AUTHORED = "2026-12-07T09:30:00Z"
+UUID = "urn:uuid:2f6c3a9e-8d1b-4c57-9a0e-5b7d41c0e8f3"
+DIV = '<div xmlns="http://www.w3.org/1999/xhtml">...</div>'
+
+
+def _steady(doc: Any) -> Any:
+    """``doc`` with its times and random identifiers fixed, and narratives cut short."""
+    if isinstance(doc, list):
+        return [_steady(x) for x in doc]
+    if not isinstance(doc, dict):
+        return doc
+    out = {}
+    for key, value in doc.items():
+        if key == "authored" and isinstance(value, str):
+            value = AUTHORED
+        elif key == "div" and isinstance(value, str):
+            value = DIV
+        elif key in ("value", "id") and isinstance(value, str) and "-" in value:
+            if value.startswith("urn:uuid:"):
+                value = UUID
+            elif value.startswith("web-") and len(value) > 30:
+                value = "web-" + UUID.removeprefix("urn:uuid:")
+        out[key] = _steady(value)
+    return out
 
 
 def _block(doc: Any, lang: str = "json") -> str:
@@ -95,7 +122,7 @@ def saved_response() -> str:
     ask = "printf '1\\n' | uv run triage ask --save visit.fhir.json > /dev/null"
     return (
         f"```console\n$ {ask}\n```\n"
-        + console("cat visit.fhir.json", elide(saved, 38))
+        + console("cat visit.fhir.json", elide(_pretty(json.loads(saved)), 48))
         + console("uv run triage batch --format csv visit.fhir.json", batch)
     )
 

@@ -54,12 +54,12 @@ def ask_transcript() -> str:
     out = io.StringIO()
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "triage", "ask"],
+        ["-m", "triage", "ask", "--region", "uk"],
         cwd=str(ROOT),
         encoding="utf-8",
         timeout=120,  # a cap on waiting for each state on a busy machine, never a sleep
         # PAGER=cat: the advice would go through a pager on a short terminal
-        env={**os.environ, "NO_COLOR": "1", "PAGER": "cat", "TRIAGE_REGION": "uk"},
+        env={**os.environ, "NO_COLOR": "1", "PAGER": "cat"},
         dimensions=(60, 92),
     )
     child.logfile_read = out
@@ -70,7 +70,7 @@ def ask_transcript() -> str:
         ("How old", "52"),
         ("Before we suggest", "none"),
         ("mainly", "lowr back"),
-        ("did you mean", "3"),
+        ("did you mean", "yes"),
         ("How bad", "7/10"),
         ("How long", "10 days"),
         ("feel like", "radiating, tingling"),
@@ -81,7 +81,8 @@ def ask_transcript() -> str:
         child.sendline(text)
     child.expect(pexpect.EOF)
     text = out.getvalue().replace("\r", "").strip("\n")
-    return console("uv run triage ask", text[: text.index("Watch for these")].rstrip() + "\n\n...")
+    shown = text[: text.index("Watch for these")].rstrip() + "\n\n..."
+    return console("uv run triage ask --region uk", shown)
 
 
 def check_wrong() -> str:

@@ -20,6 +20,13 @@ ROOT = Path(__file__).resolve().parent.parent
 os.environ["TRIAGE_CACHE_DIR"] = tempfile.mkdtemp(prefix="triage-test-cache-")
 atexit.register(shutil.rmtree, os.environ["TRIAGE_CACHE_DIR"], True)
 
+# A neutral locale for every test and every command they start: `triage ask` takes the region
+# from the language setting (en_GB: uk), so a developer's own locale must not change results.
+# Tests of that set it themselves.
+for _name in ("LC_ALL", "LC_MESSAGES", "LANGUAGE"):
+    os.environ.pop(_name, None)
+os.environ["LANG"] = "C.UTF-8"
+
 # A calm case: a mild, recent lower-back ache in an adult, with nothing else answered.
 CALM = {
     "age": 34,

@@ -153,6 +153,7 @@ def build_plan(
     outcome = ev.outcome
     d = outcome.disposition
     plan: dict[str, Any] = {"disposition": d, "summary": outcome.label}
+    adjust = {f.rule.adjust for f in ev.firings if f.rule.adjust and d in f.rule.shown_for}
     if d == "emergency":
         plan["emergency"] = {
             "now": plans.emergency_now.item(where),
@@ -176,18 +177,26 @@ def build_plan(
         ] or list(plans.routines)
         if d == "self_stretching":
             plan["self_care"] = plans.self_care.item(where)
-        plan["routines"] = {name: _routine(rb, name) for name in chosen}
+        plan["routines"] = {name: _routine(rb, name, adjust, where) for name in chosen}
         findings = {f.rule.finding for f in ev.firings if f.rule.finding}
         if d == "tool_use":
-            plan["tools"] = _tools(rb, where)
+            plan["tools"] = _tools(rb, where, adjust)
         elif plans.tools.avoid_finding in findings:
             plan["tools_avoided"] = plans.tools.avoid_when.item(where)
+    if adjust:
+        plan["adjustments"] = [
+            {"id": name, "text": where.fill(t.text), "source": t.source}
+            for name, t in plans.adjustments.items()
+            if name in adjust
+        ]
     return plan
 
 
-def _routine(rb: RuleBase, name: str) -> dict[str, Any]:
+def _routine(rb: RuleBase, name: str, adjust: set[str], where: Region) -> dict[str, Any]:
+    """A routine without the exercises an adjustment leaves out, with the replacements that
+    one brings in."""
     routine = rb.plans.routines[name]
-    return {
+    out: dict[str, Any] = {
         "title": routine.title,
         "exercises": [
             {
@@ -198,11 +207,15 @@ def _routine(rb: RuleBase, name: str) -> dict[str, Any]:
                 "source": e.source,
             }
             for e in routine.exercises
+            if not adjust & set(e.omit_when) and (not e.only_when or adjust & set(e.only_when))
         ],
     }
+    if not out["exercises"]:
+        out["none_fit"] = rb.plans.none_fit.item(where)
+    return out
 
 
-def _tools(rb: RuleBase, where: Region) -> dict[str, Any]:
+def _tools(rb: RuleBase, where: Region, adjust: set[str]) -> dict[str, Any]:
     tools = rb.plans.tools
     return {
         "summary": tools.summary.item(where),
@@ -219,6 +232,7 @@ def _tools(rb: RuleBase, where: Region) -> dict[str, Any]:
                 "source": o.source,
             }
             for o in tools.options
+            if not adjust & set(o.omit_when)
         ],
         "placement": tools.placement.item(where),
         "evidence": tools.evidence.item(where),

@@ -98,6 +98,27 @@ def test_ctrl_d_ends_without_a_result_and_exits_1(tmp_path):
     assert "saddle_numbness: 'no'" in saved.read_text()
 
 
+def test_ctrl_d_says_so_and_exits_1_as_the_help_and_readme_say():
+    child = spawn("--region", "uk", env={"NO_COLOR": "1"})
+    child.expect("Step 1 of about")
+    child.expect("> ")
+    child.sendeof()
+    child.expect(r"Interview ended without a result \(Ctrl-D, end of input\)")
+    assert finish(child) == 1
+    # What the person can read says the same: Ctrl-D is no result (1), Ctrl-C is 130.
+    readme = " ".join((ROOT / "README.md").read_text().split())
+    statuses = readme[readme.index("Exit status of `triage ask`") :]
+    assert re.search(r"`1` no result: quit, Ctrl-D", statuses)
+    assert re.search(r"`130` interrupted by Ctrl-C", statuses)
+    from click.testing import CliRunner
+
+    from triage.cli import main
+
+    helped = " ".join(CliRunner().invoke(main, ["ask", "--help"]).output.split())
+    assert "1 no result: quit, Ctrl-D" in helped
+    assert "130 interrupted by Ctrl-C" in helped
+
+
 def test_ctrl_c_exits_130_and_saves(tmp_path):
     saved = tmp_path / "partial.yaml"
     child = spawn("--save", str(saved), env={"NO_COLOR": "1"})

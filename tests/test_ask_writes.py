@@ -51,7 +51,7 @@ def test_writes_that_fail_at_the_end_come_after_the_result(tmp_path):
     assert result.exit_code == 4
     out = result.output
     assert "Traceback" not in out
-    banner = out.index("EMERGENCY: CALL EMERGENCY SERVICES")
+    banner = out.index("EMERGENCY: GET HELP NOW")
     assert out.index("Do not drive yourself") > banner  # the whole result, first
     assert banner < out.index("error: cannot save the answers to /dev/full: No space left")
     assert banner < out.index("error: cannot write audit log /dev/full: No space left")

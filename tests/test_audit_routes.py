@@ -53,11 +53,12 @@ def requests(triage) -> dict[str, tuple[str, str, bytes]]:
     answers = {q: v for q, v in FULL.items() if q in triage.rulebase.questions}
     qr = response(triage.rulebase, triage.result(Case("x", "t", answers))["answers"])
     qr_json = qr.model_dump_json()
+    qr_doc = {**json.loads(qr_json), "subject": {"reference": "Patient/p1"}}  # the hook's patient
     cds = {
         "hook": "patient-view",
         "hookInstance": "5ae9e5a4-4bd1-4a2b-bd6f-3f7a63a8e0d9",
         "context": {"userId": "Practitioner/1", "patientId": "p1"},
-        "prefetch": {"questionnaireResponse": json.loads(qr_json)},
+        "prefetch": {"questionnaireResponse": qr_doc},
     }
     return {
         "evaluate": ("/v1/evaluate", "application/json", json.dumps({"answers": answers}).encode()),

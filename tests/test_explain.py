@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -224,3 +225,46 @@ def test_replay_stops_when_the_outcome_is_settled(triage):
     assert [s.question for s in steps] == list(triage.rulebase.groups["emergency_signs"].members)
     data = explain_case(triage, Case("x", "x", {**CALM, "saddle_numbness": "yes"}))
     assert data["disposition"] == "emergency"
+
+
+def test_why_not_answers_first_in_one_line_then_the_trace(tmp_path):
+    path = write_case(tmp_path, answers(age=40, minor_trauma="yes"))
+    text = run("explain", path, "--why-not", "emergency").output
+    first, rest = text.split("\n", 1)
+    assert re.fullmatch(
+        r"Why not emergency\? None of the \d+ rule\(s\) concluding it fired \(the outcome is "
+        r"\w+\); the closest, [\w-]+, needs: .+: fails; answer: .+\.",
+        first,
+    )
+    assert rest.startswith("\nCase c1 ")  # then the whole account, as without --why-not
+    assert "WHY NOT emergency" in rest
+    brief = run("explain", path, "--why-not", "emergency", "--brief").output
+    assert brief == first + "\n"
+
+
+def test_why_not_answers_outranked_softened_and_the_outcome(tmp_path):
+    path = write_case(tmp_path, answers(saddle_numbness="unsure", severity=7))
+    brief = run("explain", path, "--why-not", "physical_therapist", "--brief").output
+    assert brief.startswith("Why not physical_therapist? severe-pain-7-8 fired and concluded")
+    assert "concluded the more urgent doctor (same_day)." in brief
+    brief = run("explain", path, "--why-not", "emergency", "--brief").output
+    assert brief.startswith("Why not emergency? ces-saddle-numbness held only because of unsure")
+    brief = run("explain", path, "--why-not", "doctor:same_day", "--brief").output
+    assert brief == (
+        "Why not doctor:same_day? It is this case's outcome: doctor, same_day: "
+        "See a doctor today.\n"
+    )
+    data = explain_json(path, "--why-not", "physical_therapist", "--brief")
+    assert data == {"id": "c1", "answer": brief_of(path, "physical_therapist")}
+    assert (
+        explain_json(path, "--why-not", "physical_therapist")["why_not"]["answer"] == data["answer"]
+    )
+
+
+def brief_of(path: str, target: str) -> str:
+    return run("explain", path, "--why-not", target, "--brief").output.rstrip("\n")
+
+
+def test_brief_without_why_not_is_the_decision(tmp_path):
+    path = write_case(tmp_path, answers(fever="yes"))
+    assert run("explain", path, "--brief").output == "doctor, same_day: See a doctor today\n"

@@ -17,8 +17,13 @@ def test_the_routes_to_mount(triage):
     routes = {(e.method, e.path): e for e in endpoints(triage)}
     assert set(routes) == {
         ("POST", "/fhir/Questionnaire/$next-question"),
+        ("GET", "/fhir/metadata"),
+        ("GET", "/fhir/Questionnaire"),
         ("GET", "/fhir/Questionnaire/{id}"),
+        ("GET", "/fhir/CodeSystem"),
         ("GET", "/fhir/CodeSystem/{id}"),
+        ("GET", "/fhir/OperationDefinition/{id}"),
+        ("GET", "/fhir/Library/{id}"),
         ("GET", "/cds-services"),
         ("POST", "/cds-services/{id}"),
     }

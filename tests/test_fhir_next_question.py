@@ -114,7 +114,7 @@ def test_a_form_filler_is_taken_to_each_disposition(triage, by_disposition, disp
     assert links_of(questionnaire["item"]) == asked
     assert questionnaire["item"][-1]["linkId"] == OUTCOME_LINK
     assert questionnaire["item"][-1]["text"].startswith(outcome.label)
-    (pointer,) = [e for e in doc["extension"] if e["url"] == canonical.GUIDANCE]
+    (pointer,) = [e for e in doc["extension"] if e["url"] == canonical.extension_url("guidance")]
     assert pointer["valueReference"]["reference"] == f"#{guidance['id']}"
     assert guidance["outputParameters"]["reference"] == f"#{outputs['id']}"
     given = {p["name"]: p for p in outputs["parameter"]}
@@ -198,7 +198,16 @@ def test_bad_input_is_a_4xx_with_the_one_line_batch_gives(triage):
         assert isinstance(error, CaseError)
         issue = refusal(reply)
         assert issue["diagnostics"] == f"{error.field}: {error.message}"
-        assert issue["location"] == [error.field]
+        assert issue["expression"] == [error.expression]
+    where = [json.loads(next_question(json.dumps(d).encode(), triage).body) for d in bad]
+    assert [o["issue"][0]["expression"] for o in where] == [
+        ["QuestionnaireResponse.resourceType"],
+        ["QuestionnaireResponse.resourceType"],
+        ["QuestionnaireResponse.item[0].linkId"],
+        ["QuestionnaireResponse.item[0].answer[0]"],
+        ["QuestionnaireResponse.item[0].answer[0]"],
+        ["QuestionnaireResponse.status"],
+    ]
 
 
 @pytest.mark.parametrize(

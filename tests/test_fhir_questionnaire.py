@@ -43,7 +43,7 @@ def test_identity_version_and_adaptive_marks(doc, triage):
     assert doc["version"] == rb.version
     assert doc["meta"]["profile"] == [canonical.ADAPTIVE_SEARCH_PROFILE]
     assert extension(doc, canonical.ADAPTIVE_EXTENSION)["valueBoolean"] is True
-    assert extension(doc, canonical.RULEBASE_SHA256)["valueString"] == rb.sha256
+    assert extension(doc, canonical.extension_url("rulebase-sha256"))["valueString"] == rb.sha256
 
 
 def test_one_item_per_question_in_catalogue_order(doc, triage):
@@ -57,9 +57,12 @@ def test_one_item_per_question_in_catalogue_order(doc, triage):
         assert item["type"] == {"integer": "integer", "number": "decimal"}.get(q.type, "choice")
         assert item.get("repeats", False) == (q.type == "multi")
         assert item["text"] == ((q.item or q.prompt) if q.group else q.prompt)
-        helps = {d["linkId"]: d["text"] for d in item.get("item", [])}
-        assert helps.get(f"{q.id}.help", "") == q.help
-        assert helps[f"{q.id}.why"] == q.why
+        # One help item (LHC-Forms and most fillers show no flyover): help, then why.
+        (help_item,) = item["item"]
+        assert help_item["linkId"] == f"{q.id}.help" and help_item["type"] == "display"
+        assert help_item["text"] == " ".join(filter(None, [q.help, f"Why we ask: {q.why}"]))
+        control = help_item["extension"][0]["valueCodeableConcept"]["coding"][0]["code"]
+        assert control == "help"
 
 
 def test_answer_options_are_the_catalogue_values_and_codes(doc, triage):

@@ -159,19 +159,6 @@ def broken(triage):
         "answers.age",
         "linkId 'age' appears twice",
     )
-    case(
-        "none-and-more",
-        lambda d: find(d["item"], "sensations")["answer"].append(
-            {
-                "valueCoding": {
-                    "system": canonical.code_system_url("back-neck-triage", "answers"),
-                    "code": "none",
-                }
-            }
-        ),
-        "answers.sensations",
-        "'none' (none of these) goes with no other value",
-    )
 
     def regroup(d):
         fever = find(d["item"], "fever")

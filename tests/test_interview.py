@@ -87,14 +87,24 @@ def test_what_can_still_be_an_emergency_is_asked_before_anything_else():
     assert ev.outcome.disposition != "emergency"
 
 
-def test_the_rolling_risks_are_asked_only_while_tool_use_can_win():
-    risks = set(RB.groups["rolling_risks"].members)
-    _, screens = interview({**CALM, "sensations": ("tightness",)})
-    assert risks <= set(asked(screens))  # tight back muscles: a foam roller could be advised
+def test_the_rolling_risks_are_asked_before_any_self_care_and_only_then():
+    # They change the stretches, not only the tools: asked whatever the plan, before any
+    # self-care result (pregnancy only at 12 to 55), and not once a doctor or an emergency is
+    # certain.
+    risks = {"osteoporosis_or_steroids", "blood_thinners", "hypermobility"}
+    for case in (
+        {**CALM, "sensations": ("tightness",)},  # a foam roller could be advised
+        {**CALM, "sensations": ("ache",)},  # nothing to roll: the stretches still change
+        {**CALM, "location": "neck", "sensations": ("tightness",)},  # never rolled
+    ):
+        ev, screens = interview(case)
+        assert ev.outcome.self_care, (case, ev.outcome)
+        assert risks | {"pregnant"} <= set(asked(screens)), case
+    ev, screens = interview({**CALM, "age": 70, "sensations": ("ache",)})
+    assert risks <= set(asked(screens)) and "pregnant" not in asked(screens)
     # (osteoporosis is also a red flag in policy v2: new back pain with it sees a doctor; and
-    # pregnancy, asked from 12 to 55 since it can lead to the maternity unit, brings the screen
-    # forward while a foam roller can still be advised)
-    risks -= {"osteoporosis_or_steroids", "pregnant"}
+    # pregnancy, asked from 12 to 55 since it can lead to the maternity unit, comes early)
+    risks -= {"osteoporosis_or_steroids"}
     for case in (
         {**CALM, "sensations": ("tightness",), "fever": "yes"},  # a doctor today instead
         {**CALM, "sensations": ("tightness",), "fever": "yes", "age": 60},
@@ -154,9 +164,12 @@ def test_screens_to_each_outcome_stay_few():
 
 def shown(ev):
     """What the person is told to do: outcome, cautions, safety net and plan, and apart, the
-    findings the plan lists for a doctor (the interview cannot list what it did not ask)."""
+    findings the plan lists for a doctor and what it says to ask the doctor for (the interview
+    cannot list what it did not ask)."""
     r = build_result(ev, RB)
     findings = r["plan"].get("doctor", {}).pop("findings", [])
+    if "doctor" in r["plan"]:
+        findings += [a["id"] for a in r["plan"].pop("adjustments", [])]
     return (r["disposition"], r["timeframe"], r["cautions"], r["safety_net"], r["plan"]), findings
 
 

@@ -183,7 +183,7 @@ def test_result_page_words_for_patients_only(web, triage):
 def test_emergency_from_a_yes(web):
     page = submit(web, {}, action="none", saddle_numbness="yes")  # the yes is kept
     assert 'class="decision decision-emergency"' in page.text
-    assert "Emergency: call emergency services" in page.text
+    assert "Emergency: get help now" in page.text
     assert "What to do now:" in page.text
 
 

@@ -482,6 +482,8 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
         static["caution"] = r.caution
     if r.routine:
         static["routine"] = r.routine
+    if r.adjust:
+        static["adjust"] = r.adjust
 
     def fire(engine: _Engine, trigger: Any = None, **_: Any) -> None:
         answers = engine.answers

@@ -49,6 +49,8 @@ def conclusion_words(rule: KRule, rb: RuleBase) -> str:
         parts.append("a caution")
     if rule.routine:
         parts.append(f"the {rule.routine} routine")
+    if rule.adjust:
+        parts.append(f"the {rule.adjust} plan adjustment")
     return "; ".join(parts) or "nothing"
 
 
@@ -310,6 +312,8 @@ def concluded_words(concluded: dict[str, Any]) -> str:
         parts.append(f"caution: {concluded['caution']}")
     if concluded.get("routine"):
         parts.append(f"the {concluded['routine']} routine")
+    if concluded.get("adjust"):
+        parts.append(f"the {concluded['adjust']} plan adjustment")
     return "; ".join(parts) or "nothing"
 
 

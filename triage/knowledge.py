@@ -27,6 +27,10 @@ from .plans import Plans, load_plans, load_regions
 from .questions import TYPES, Group, Question
 
 CORE_FILES = ("questions.yaml", "sources.yaml", "policy.yaml", "plans.yaml", "regions.yaml")
+#: Files kept beside the rules that are not part of the rule base: neither loaded as rules nor
+#: in its sha256. The hazard log (triage/hazards.py) describes the rule base; editing it changes
+#: no result, so it does not change the identity every result carries.
+NOT_RULE_FILES = ("hazards.yaml",)
 #: Tiers that conclude no disposition of their own: cautions (and findings), the choice of
 #: advice, and the resolution of unsure answers and of the default outcome.
 SPECIAL_TIERS = ("caution", "advice", "resolution")
@@ -76,6 +80,7 @@ class KRule:
     finding: str | None = None
     caution: str | None = None
     routine: str | None = None
+    adjust: str | None = None  # advice: the plan adjustment of plans.yaml it applies
     shown_for: tuple[str, ...] = ()  # caution and advice: the dispositions it is shown for
     derived_reads: tuple[str, ...] = ()  # questions read through derived values
 
@@ -238,7 +243,11 @@ def rule_files(root: Path) -> list[Path]:
     """The rule files of a rule base directory, sorted; one that is not a regular file is an
     error (a FIFO would wait for ever)."""
     try:
-        paths = sorted(p for p in root.iterdir() if p.suffix in (".yaml", ".yml"))
+        paths = sorted(
+            p
+            for p in root.iterdir()
+            if p.suffix in (".yaml", ".yml") and p.name not in NOT_RULE_FILES
+        )
     except OSError as exc:
         raise RuleBaseError(str(root), f"cannot read: {exc.strerror or exc}") from None
     for p in paths:
@@ -496,7 +505,10 @@ def _flag(file: str, item: str, entry: dict, key: str) -> bool:
 
 
 RULE_FIELDS = ("id", "title", "tier", "source", "when", "then", "note")
-THEN_FIELDS = ("disposition", "timeframe", "reason", "finding", "caution", "routine", "shown_for")
+THEN_FIELDS = (
+    *("disposition", "timeframe", "reason", "finding", "caution", "routine", "adjust"),
+    "shown_for",
+)
 
 
 def _load_interview(file: str, data: dict[str, Any], outcomes: list[Outcome]) -> tuple[str, ...]:
@@ -567,7 +579,7 @@ def _load_rules(
         if not isinstance(then, dict):
             raise RuleBaseError(file, "expected a mapping", item=item, field="then")
         _known(file, item, then, THEN_FIELDS, prefix="then.")
-        for key in ("disposition", "timeframe", "finding", "caution", "reason", "routine"):
+        for key in THEN_FIELDS[:-1]:  # all but shown_for: texts or names
             value = then.get(key)
             if value is not None and (not isinstance(value, str) or not value.strip()):
                 kind = "text" if key in ("caution", "reason") else "a name"
@@ -589,12 +601,15 @@ def _load_rules(
                     item=item,
                     field="then.caution",
                 )
-            if tier == "advice" and not isinstance(then.get("routine"), str):
+            if tier == "advice" and not (then.get("routine") or then.get("adjust")):
                 raise RuleBaseError(
-                    file, "an advice rule names a routine", item=item, field="then.routine"
+                    file,
+                    "an advice rule names a routine or an adjustment",
+                    item=item,
+                    field="then.routine",
                 )
         else:
-            for key in ("shown_for", "routine"):
+            for key in ("shown_for", "routine", "adjust"):
                 if key in then:
                     raise RuleBaseError(
                         file,
@@ -637,6 +652,7 @@ def _load_rules(
                 finding=then.get("finding"),
                 caution=(then["caution"].strip() if then.get("caution") else None),
                 routine=then.get("routine"),
+                adjust=then.get("adjust"),
                 shown_for=shown_for,
                 derived_reads=tuple(
                     dict.fromkeys(
@@ -764,8 +780,16 @@ def _check_plain_text(file: str, doc: Any) -> None:
 
 
 def _check_advice(rules: list[KRule], plans: Plans) -> None:
-    """Every routine an advice rule names exists, and the tools' finding is concluded."""
+    """Every routine and adjustment an advice rule names exists, and the tools' finding is
+    concluded."""
     for r in rules:
+        if r.adjust and r.adjust not in plans.adjustments:
+            raise RuleBaseError(
+                r.file,
+                f"no adjustment {r.adjust!r} in plans.yaml",
+                item=f"rule '{r.id}'",
+                field="then.adjust",
+            )
         if r.routine and r.routine not in plans.routines:
             raise RuleBaseError(
                 r.file,

@@ -18,6 +18,7 @@ from typing import Any
 from .errors import RuleBaseError
 
 _WORD = re.compile(r"\{([a-z_]+)\}")
+_LOCALE = re.compile(r"[a-z]{2,3}_[A-Z]{2}")
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,7 @@ class Region:
     name: str
     words: Mapping[str, str]
     sources: tuple[str, ...]
+    locales: tuple[str, ...] = ()  # language settings that choose it (triage/regions.py)
 
     def fill(self, text: str) -> str:
         """``text`` with each ``{word}`` replaced by this region's words."""
@@ -58,11 +60,22 @@ class Region:
 
 @dataclass(frozen=True)
 class Exercise:
+    """One stretch. ``omit_when``: the plan adjustments that leave it out; ``only_when``: if
+    given, it is shown only when one of these adjustments applies (a replacement)."""
+
     name: str
     how: str
     hold_seconds: float
     repetitions: int
     source: str
+    omit_when: tuple[str, ...] = ()
+    only_when: tuple[str, ...] = ()
+
+    def fits(self, adjust: frozenset[str]) -> bool:
+        """Whether this exercise belongs in a plan with these adjustments."""
+        if adjust.intersection(self.omit_when):
+            return False
+        return not self.only_when or bool(adjust.intersection(self.only_when))
 
 
 @dataclass(frozen=True)
@@ -82,6 +95,7 @@ class ToolOption:
     note: str = ""
     pros: tuple[str, ...] = ()
     cons: tuple[str, ...] = ()
+    omit_when: tuple[str, ...] = ()  # the plan adjustments that leave this tool out
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,11 @@ class Plans:
     doctor: Mapping[str, Text]  # same_day, soon, tell_them
     emergency_now: Text
     emergency_meanwhile: Text
+    # The plan adjustments advice rules name (``adjust``), each a text shown in the plan; the
+    # exercises and tools say which of them leave them out or bring them in.
+    adjustments: Mapping[str, Text] = field(default_factory=dict)
+    # What a routine says when the adjustments leave none of its exercises.
+    none_fit: Text | None = None
     regions: Mapping[str, Region] = field(default_factory=dict)
     default_region: str = ""
 
@@ -129,6 +148,7 @@ class _Reader:
     ):
         self.file, self.sources, self.dispositions, self.words = file, sources, dispositions, words
         self.regions: set[str] = set()
+        self.adjustments: set[str] = set()
 
     def fail(self, where: str, message: str, fld: str | None = None) -> RuleBaseError:
         return RuleBaseError(self.file, message, item=where or None, field=fld)
@@ -164,6 +184,14 @@ class _Reader:
         if isinstance(value, bool) or not isinstance(value, kinds) or not 0 < value < 1e6:
             raise self.fail(where, f"expected a {'whole ' if whole else ''}number above 0", key)
         return value
+
+    def adjusts(self, where: str, raw: dict[str, Any], key: str) -> tuple[str, ...]:
+        """A list of plan adjustments' names (``omit_when``, ``only_when``), each defined."""
+        names = self.strings(where, raw, key)
+        for name in names:
+            if name not in self.adjustments:
+                raise self.fail(where, f"no adjustment {name!r} in adjustments", key)
+        return names
 
     def source(self, where: str, raw: dict[str, Any]) -> str:
         sid = raw.get("source")
@@ -227,10 +255,11 @@ def load_regions(file: str, data: Any, sources: Mapping[str, Any]) -> tuple[dict
     r.known("", data, {"default", "regions"})
     regions: dict[str, Region] = {}
     names: set[str] | None = None
+    taken: set[str] = set()
     for i, raw in enumerate(r.entries("", data, "regions")):
         where = f"regions[{i}]"
         raw = r.mapping(where, raw)
-        r.known(where, raw, {"id", "name", "source", "words"})
+        r.known(where, raw, {"id", "name", "locales", "source", "words"})
         rid = r.string(where, raw, "id")
         if rid in regions:
             raise r.fail(where, f"duplicate region id {rid!r}", "id")
@@ -250,11 +279,25 @@ def load_regions(file: str, data: Any, sources: Mapping[str, Any]) -> tuple[dict
         for sid in cited:
             if not isinstance(sid, str) or sid not in sources:
                 raise r.fail(where, f"unknown source {sid!r} (see sources.yaml)", "source")
-        regions[rid] = Region(rid, r.string(where, raw, "name"), dict(words), tuple(cited))
+        locales = _locales(r, where, raw.get("locales", []), taken)
+        regions[rid] = Region(rid, r.string(where, raw, "name"), dict(words), tuple(cited), locales)
     default = data.get("default")
     if not isinstance(default, str) or default not in regions:
         raise r.fail("", f"expected one of the region ids: {', '.join(regions)}", "default")
     return regions, default
+
+
+def _locales(r: _Reader, where: str, value: Any, taken: set[str]) -> tuple[str, ...]:
+    """A region's ``locales``: language_COUNTRY tags, each naming one region only."""
+    if not isinstance(value, list):
+        raise r.fail(where, "expected a list of settings such as en_GB", "locales")
+    for tag in value:
+        if not isinstance(tag, str) or not _LOCALE.fullmatch(tag):
+            raise r.fail(where, f"expected a setting such as en_GB, not {tag!r}", "locales")
+        if tag.lower() in taken:
+            raise r.fail(where, f"{tag} already chooses another region", "locales")
+        taken.add(tag.lower())
+    return tuple(value)
 
 
 def load_plans(
@@ -283,12 +326,16 @@ def load_plans(
             "physical_therapist",
             "doctor",
             "emergency",
+            "adjustments",
+            "none_fit",
         },
     )
 
     def part(key: str) -> dict[str, Any]:
         return r.mapping(key, data.get(key))
 
+    adjustments = _adjustments(r, data.get("adjustments", {}))
+    r.adjustments = set(adjustments)
     pt, doctor, emergency, tools = (
         part("physical_therapist"),
         part("doctor"),
@@ -311,9 +358,13 @@ def load_plans(
         doctor={k: r.text(f"doctor.{k}", doctor.get(k)) for k in ("same_day", "soon", "tell_them")},
         emergency_now=r.text("emergency.now", emergency.get("now")),
         emergency_meanwhile=r.text("emergency.meanwhile", emergency.get("meanwhile")),
+        adjustments=adjustments,
+        none_fit=r.text("none_fit", data["none_fit"]) if "none_fit" in data else None,
         regions=regions,
         default_region=default_region,
     )
+    if adjustments and plans.none_fit is None:
+        raise r.fail("", "with adjustments, say what a routine left empty shows", "none_fit")
     for region in regions:  # wherever the person is, they are told how to find one
         if not any(not t.regions or region in t.regions for t in plans.pt_find):
             raise r.fail("physical_therapist.find", f"no text for region {region!r}", "regions")
@@ -330,7 +381,11 @@ def _routines(r: _Reader, raw: dict[str, Any]) -> dict[str, Routine]:
         for i, ex in enumerate(r.entries(where, routine, "exercises")):
             at = f"{where}.exercises[{i}]"
             ex = r.mapping(at, ex)
-            r.known(at, ex, {"name", "how", "hold_seconds", "repetitions", "source"})
+            r.known(
+                at,
+                ex,
+                {"name", "how", "hold_seconds", "repetitions", "source", "omit_when", "only_when"},
+            )
             exercises.append(
                 Exercise(
                     name=r.string(at, ex, "name"),
@@ -338,11 +393,25 @@ def _routines(r: _Reader, raw: dict[str, Any]) -> dict[str, Routine]:
                     hold_seconds=r.number(at, ex, "hold_seconds"),
                     repetitions=r.number(at, ex, "repetitions", whole=True),
                     source=r.source(at, ex),
+                    omit_when=r.adjusts(at, ex, "omit_when"),
+                    only_when=r.adjusts(at, ex, "only_when"),
                 )
             )
         out[str(name)] = Routine(r.string(where, routine, "title"), tuple(exercises))
     if not out:
         raise r.fail("routines", "expected at least one routine")
+    return out
+
+
+def _adjustments(r: _Reader, raw: Any) -> dict[str, Text]:
+    """``adjustments``: by name, the text each plan adjustment adds to the plan."""
+    raw = r.mapping("adjustments", raw)
+    out = {}
+    for name, item in raw.items():
+        if not isinstance(name, str) or not _WORD.fullmatch("{" + name + "}"):
+            raise r.fail("adjustments", f"a name is lower case letters and _: {name!r}")
+        text = r.text(f"adjustments.{name}", item)
+        out[name] = Text(text.text, text.source, id=name, shown_for=text.shown_for)
     return out
 
 
@@ -355,7 +424,10 @@ def _tools(r: _Reader, raw: dict[str, Any]) -> Tools:
         r.known(
             at,
             opt,
-            {"id", "name", "use_for", "how", "pros", "cons", "recommended", "note", "source"},
+            {
+                *("id", "name", "use_for", "how", "pros", "cons", "recommended", "note"),
+                *("source", "omit_when"),
+            },
         )
         recommended = opt.get("recommended", True)
         if not isinstance(recommended, bool):
@@ -371,6 +443,7 @@ def _tools(r: _Reader, raw: dict[str, Any]) -> Tools:
                 note=r.string(at, opt, "note", required=not recommended),
                 pros=r.strings(at, opt, "pros"),
                 cons=r.strings(at, opt, "cons"),
+                omit_when=r.adjusts(at, opt, "omit_when"),
             )
         )
     avoid = r.mapping("tools.avoid_when", raw.get("avoid_when"))

@@ -60,17 +60,25 @@ class Advice:
         self.cautions = tuple(
             (c.id, where.fill(c.text)) for c in plans.cautions if c.applies(d, where)
         )
-        self._plans: dict[tuple[tuple[str, ...], bool], Frozen] = {}
+        self._plans: dict[tuple[tuple[str, ...], bool, frozenset[str]], Frozen] = {}
+        self._adjusted: dict[str, dict[str, str]] = {}  # each adjustment's text item
         self._plan = Frozen(_plan(plans, outcome, where)) if d in _FIXED_PLANS else None
 
     def plan(self, ev: Evaluation, reasons: list[dict[str, Any]]) -> dict[str, Any]:
         """The plan for this case (``reasons`` as built for it), a fresh copy."""
         d = self.outcome.disposition
+        adjust = frozenset(
+            f.rule.adjust for f in ev.firings if f.rule.adjust and d in f.rule.shown_for
+        )
         if self._plan is not None:
             plan = self._plan.fresh()
             if d == "doctor":
                 plan["doctor"]["findings"] = [
                     r["title"] for r in reasons if r["disposition"] == "doctor"
+                ]
+            if adjust:
+                plan["adjustments"] = [
+                    self._adjustment(name) for name in self.plans.adjustments if name in adjust
                 ]
             return plan
         chosen = tuple(
@@ -78,13 +86,20 @@ class Advice:
         )
         avoid = self.plans.tools.avoid_finding
         avoided = d != "tool_use" and any(f.rule.finding == avoid for f in ev.firings)
-        key = (chosen, avoided)
+        key = (chosen, avoided, adjust)
         frozen = self._plans.get(key)
         if frozen is None:
-            frozen = Frozen(_plan(self.plans, self.outcome, self.where, chosen, avoided))
+            frozen = Frozen(_plan(self.plans, self.outcome, self.where, chosen, avoided, adjust))
             if len(self._plans) < MAX_PLANS:
                 self._plans[key] = frozen
         return frozen.fresh()
+
+    def _adjustment(self, name: str) -> dict[str, str]:
+        """An adjustment's text item, a fresh dict (of strings)."""
+        item = self._adjusted.get(name)
+        if item is None:
+            item = self._adjusted[name] = self.plans.adjustments[name].item(self.where)
+        return item.copy()
 
 
 # the verdict's outcome and the record's (held: see the module's note), the reason, its sources
@@ -251,9 +266,11 @@ def _plan(
     where: Region,
     chosen: tuple[str, ...] = (),
     avoided: bool = False,
+    adjust: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The plan for the outcome, from plans.yaml; a doctor's ``findings`` left empty, and for
-    self-care the ``chosen`` routines (none: all) and whether tools are ``avoided``."""
+    self-care the ``chosen`` routines (none: all), whether tools are ``avoided`` and the plan
+    adjustments that apply (``adjust``: exercises and tools left out or brought in)."""
     d = outcome.disposition
     plan: dict[str, Any] = {"disposition": d, "summary": outcome.label}
     if d == "emergency":
@@ -276,17 +293,25 @@ def _plan(
     else:
         if d == "self_stretching":
             plan["self_care"] = plans.self_care.item(where)
-        plan["routines"] = {name: _routine(plans, name) for name in chosen or plans.routines}
+        plan["routines"] = {
+            name: _routine(plans, name, adjust, where) for name in chosen or plans.routines
+        }
         if d == "tool_use":
-            plan["tools"] = _tools(plans, where)
+            plan["tools"] = _tools(plans, where, adjust)
         elif avoided:
             plan["tools_avoided"] = plans.tools.avoid_when.item(where)
+        if adjust:
+            plan["adjustments"] = [
+                plans.adjustments[name].item(where) for name in plans.adjustments if name in adjust
+            ]
     return plan
 
 
-def _routine(plans: Plans, name: str) -> dict[str, Any]:
+def _routine(
+    plans: Plans, name: str, adjust: frozenset[str] = frozenset(), where: Region | None = None
+) -> dict[str, Any]:
     routine = plans.routines[name]
-    return {
+    out: dict[str, Any] = {
         "title": routine.title,
         "exercises": [
             {
@@ -297,11 +322,15 @@ def _routine(plans: Plans, name: str) -> dict[str, Any]:
                 "source": e.source,
             }
             for e in routine.exercises
+            if e.fits(adjust)
         ],
     }
+    if not out["exercises"] and plans.none_fit is not None and where is not None:
+        out["none_fit"] = plans.none_fit.item(where)
+    return out
 
 
-def _tools(plans: Plans, where: Region) -> dict[str, Any]:
+def _tools(plans: Plans, where: Region, adjust: frozenset[str] = frozenset()) -> dict[str, Any]:
     tools = plans.tools
     return {
         "summary": tools.summary.item(where),
@@ -318,6 +347,7 @@ def _tools(plans: Plans, where: Region) -> dict[str, Any]:
                 "source": o.source,
             }
             for o in tools.options
+            if not adjust.intersection(o.omit_when)
         ],
         "placement": tools.placement.item(where),
         "evidence": tools.evidence.item(where),

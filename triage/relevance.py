@@ -69,7 +69,7 @@ def reaches(rb: RuleBase) -> dict[str, list[Reach]]:
             out[r.id] = ways
             continue
         rank, gate = -1, -1
-        if r.caution or r.routine:
+        if r.caution or r.routine or r.adjust:
             shown = [o.rank for o in rb.outcomes if o.disposition in r.shown_for]
             gate = max(shown) + 1 if shown else -1
         for blocks, reader in readers.get(r.finding or "", []) if r.finding else []:

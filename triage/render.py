@@ -105,13 +105,15 @@ def _main(record: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def render_summary(record: dict[str, Any], *, width: int = WIDTH) -> str:
-    """The decision, the main reason and the next step: a few lines, for one screen."""
+def render_summary(record: dict[str, Any], *, width: int = WIDTH, why: bool = True) -> str:
+    """The decision, the main reason (unless not ``why``) and the next step: a few lines, for
+    one screen."""
     out = _Text(width)
     colour = COLOURS.get(record["disposition"], "white")
-    out.add(click.style(f" {record['label'].upper()} ", fg="white", bg=colour, bold=True))
+    for line in textwrap.wrap(record["label"].upper(), out.width - 2):  # whole words
+        out.add(click.style(f" {line} ", fg="white", bg=colour, bold=True))
     main = _main(record)
-    if main:
+    if main and why:
         out.add("")
         out.para(_with_sources(main[0]), lead="Why: ")
     out.add("")
@@ -209,6 +211,8 @@ def dose(exercise: dict[str, Any]) -> str:
 
 def _plan(out: _Text, plan: dict[str, Any], skip: str = "") -> None:
     """The plan's items, but ``skip`` (the next step, already said in the summary)."""
+    for item in plan.get("adjustments", []):  # what fits this person: before the rest
+        out.bullet(item["text"])
     if "emergency" in plan:
         for key in ("now", "meanwhile"):
             if plan["emergency"][key]["text"] != skip:
@@ -240,6 +244,8 @@ def _plan(out: _Text, plan: dict[str, Any], skip: str = "") -> None:
         out.add(f"  {routine['title']}:")
         for ex in routine["exercises"]:
             out.bullet(f"{ex['name']} ({dose(ex)}): {ex['how']}", 4)
+        if "none_fit" in routine:
+            out.bullet(routine["none_fit"]["text"], 4)
 
 
 def _tools(out: _Text, tools: dict[str, Any], skip: str) -> None:

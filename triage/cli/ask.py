@@ -19,16 +19,22 @@ from ..formats import json_bytes
 from ..interview import Interview, command_of, screen_help, screen_title, shown, why
 from ..printable import printable
 from ..questions import Question
+from ..regions import locale_setting, region_for_setting
 from ..render import render_details, render_summary
 from ..result import build_result
 from ..typed import (
-    NONE,
+    ALL,
+    NO,
+    NUMBER_WORDS,
     UNSURE,
     YES,
     InputError,
     allowed,
+    is_none,
     label,
     normal,
+    number_read,
+    ordinal,
     parse_typed,
     word_of_choices,
 )
@@ -111,13 +117,18 @@ def ask(
     prompt: '?' or 'why' says why it is asked, 'back' returns to the previous screen,
     'quit' leaves. Answers may be piped, one screen per line.
 
-    Exit status: 0 a result was given; 1 no result (quit, end of input, or --no-input with
-    an answer missing); 2 bad usage, case file or rule base, or a --save or --audit-log path
-    that cannot be written (checked before the first question); 4 the result was given, but
-    writing --save or --audit-log failed; 130 interrupted (Ctrl-C).
+    Without --region, the language setting (LANG=en_GB.UTF-8) chooses the country whose
+    phone numbers and services the advice gives; the result says which.
+
+    Exit status: 0 a result was given; 1 no result: quit, Ctrl-D or the end of piped
+    answers, or --no-input with an answer missing; 2 bad usage, case file or rule base, or
+    a --save or --audit-log path that cannot be written (checked before the first question);
+    4 the result was given, but writing --save or --audit-log failed; 130 interrupted by
+    Ctrl-C. With --save, the answers given so far are saved when there is no result.
     """
     triage = load_triage(rules_dir)
     check_region(triage, region)
+    region, where = _region(triage, region)
     color = not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
     ui = _Terminal(triage, color)
     interview = Interview(triage)
@@ -145,6 +156,8 @@ def ask(
         sys.exit(EXIT_INTERRUPTED)
     except _EndOfInput:
         what = "standard input is closed" if sys.stdin is None else "end of input"
+        if sys.stdin is not None and sys.stdin.isatty():
+            what = "Ctrl-D, end of input"
         _stop(save_file, interview, name, note, f"\nInterview ended without a result ({what})")
         sys.exit(EXIT_NO_RESULT)
     except _Quit:
@@ -168,7 +181,7 @@ def ask(
     # The person sees the result before anything that could still fail (writing files); then
     # each write, whatever the others did: a failure is one line, and exit status 4.
     try:
-        ui.result(record, explain=explain, pager=not no_pager)
+        ui.result(record, explain=explain, pager=not no_pager, where=where)
         shown_to = None
     except OSError as exc:  # no one to show it to (stdout closed): still save and log it
         shown_to = exc
@@ -187,6 +200,27 @@ def ask(
         raise shown_to
     if failed:
         sys.exit(EXIT_WRITE_FAILED)
+
+
+def _region(triage: Any, given: str | None) -> tuple[str, str]:
+    """The region whose numbers the advice gives (``--region``, else the one the locale
+    chooses, else the rule base's default) and a line saying so, and how to change it."""
+    regions = triage.rulebase.plans.regions
+    setting = locale_setting(os.environ)
+    if given is not None:
+        chosen, how = given, ""
+    elif setting is not None and region_for_setting(regions, setting[1]) is not None:
+        chosen = region_for_setting(regions, setting[1]) or ""
+        how = f" (from your language setting, {setting[0]}={setting[1][:40]})"
+    else:
+        chosen = triage.rulebase.plans.default_region
+        how = " (your language setting does not say which)"
+    others = [r for r in regions if r != chosen]
+    change = ", ".join(others[:-1]) + f" or {others[-1]}" if len(others) > 1 else "".join(others)
+    line = f"Phone numbers and services are for: {regions[chosen].name}{how}."
+    if change:
+        line += f" For another country, start again with --region {change}."
+    return chosen, printable(line)
 
 
 def _attempt(write: Any) -> OSError | None:
@@ -255,6 +289,16 @@ class _Terminal:
         )
         click.echo(click.style(line, bold=bold) if bold else line, color=self.color)
 
+    def wrap(self, text: str, indent: int = 0) -> str:
+        """``text`` wrapped to the terminal's width."""
+        return click.wrap_text(
+            text,
+            self.width,
+            initial_indent=" " * indent,
+            subsequent_indent=" " * indent,
+            preserve_paragraphs=False,
+        )
+
     def item(self, n: int, text: str) -> None:
         self.echo(f"{n}) {text}", indent=2, hang=len(f"{n}) "))
 
@@ -288,6 +332,7 @@ class _Terminal:
         if earlier is not None:
             self.echo(f"Your earlier answer: {shown(q, earlier)}. Press Enter to keep it.", 2)
         self.echo(_how(q) + " (? why, back, quit)", indent=2)
+        asked: InputError | None = None  # the last "did you mean ...?", which "yes" answers
         while True:
             text = self.read()
             if not text.strip() and earlier is not None:
@@ -301,19 +346,33 @@ class _Terminal:
                 continue
             self._command(command)
             try:
-                value = parse_typed(q, text)
+                value = parse_typed(q, text, after=asked)
             except InputError as exc:
+                asked = exc if exc.answer is not None or exc.values else None
                 hint = " (To go to the previous question, type 'go back'.)"
                 self.echo(f"Sorry: {exc}.{hint if command_of(text) else ''}", indent=4)
                 continue
-            if q.type == "number" and q.unit and _has_unit(text):
-                self.echo(f"That is {shown(q, value)}.", indent=4)
+            self._read_as(q, text, value)
             return {q.id: value}
+
+    def _read_as(self, q: Question, text: str, value: Any) -> None:
+        """Say how an answer was read when it was not typed plainly: "10 days" is 1.43 weeks,
+        "6-7" is 7, "pain down my leg" is "Pain spreading into an arm or leg"."""
+        if q.type in ("integer", "number"):
+            how = number_read(q, text)[1]
+            if how:
+                self.echo(f"That is {shown(q, value)}: {how}.", indent=4)
+            elif _has_unit(text):  # "10 days", "forty five"
+                self.echo(f"That is {shown(q, value)}.", indent=4)
+        elif q.type in ("choice", "multi") and not _plainly(q, text, value):
+            self.echo(f"Noted: {shown(q, value) or 'none'}.", indent=4)
 
     def _checklist(self, screen: Screen, ev: Evaluation, interview: Interview) -> dict[str, Any]:
         qs = screen.questions
         for i, q in enumerate(qs, 1):
-            self.item(i, q.item or q.prompt)
+            # What counts ("a fall from more than about 1 metre") in the item's own lines.
+            text = q.item or q.prompt
+            self.item(i, f"{_sentence(text)} {q.help}" if q.help else text)
         earlier = {q.id: interview.undone[q.id] for q in qs if q.id in interview.undone}
         if earlier:
             self.echo(
@@ -355,17 +414,26 @@ class _Terminal:
         if command == "quit":
             raise _Quit
 
-    def result(self, record: dict[str, Any], *, explain: bool, pager: bool) -> None:
-        """The decision first (it fits one screen), then the rest, paged if it is long."""
+    def result(self, record: dict[str, Any], *, explain: bool, pager: bool, where: str) -> None:
+        """The decision first, then the rest; and on a terminal too short for it all, the rest
+        paged from the top (the decision on the first page), then the decision and the next
+        step again, so that they are what stays on the screen when the interview ends."""
         rb = self.triage.rulebase
-        click.echo("")
-        click.echo(render_summary(record, width=self.width), color=self.color)
+        where = self.wrap(where)
+        summary = render_summary(record, width=self.width) + "\n\n" + where
         rest = render_details(record, rb, explain=explain, width=self.width)
-        if pager and sys.stdout.isatty() and rest.count("\n") + 12 > self.rows:
+        whole = f"\n{summary}\n{rest}"
+        if not sys.stdout.isatty() or whole.count("\n") + 2 <= self.rows:
+            click.echo(whole, color=self.color)
+            return
+        if pager:
             os.environ.setdefault("LESS", "-RXF")  # keep the text on screen after quitting
-            click.echo_via_pager(rest, color=self.color)
+            click.echo_via_pager(whole, color=self.color)
         else:
-            click.echo(rest, color=self.color)
+            click.echo(whole, color=self.color)
+        if summary.count("\n") + 3 > self.rows:  # too short for the reason too
+            summary = render_summary(record, width=self.width, why=False) + "\n\n" + where
+        click.echo("\n" + summary, color=self.color)
 
 
 def _piped(prompt: str) -> str:
@@ -392,35 +460,65 @@ def _how(q: Question) -> str:
     return f"Type {allowed(q)}."
 
 
+def _sentence(text: str) -> str:
+    """``text`` ending as a sentence, so that more can follow it."""
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _plainly(q: Question, text: str, value: Any) -> bool:
+    """Whether a choice was typed as shown: its numbers, or its labels in full."""
+    low = normal(text)
+    if re.fullmatch(r"[\d ,]*", low):
+        return True
+    picked = value if isinstance(value, tuple) else (value,)
+    return all(label(q, v).lower() in low or v in low for v in picked)
+
+
 def _has_unit(text: str) -> bool:
     return bool(re.search(r"[a-z]", normal(text)))
 
 
+# What a checklist answer is read as, token by token, left to right (linear, as in typed.py).
+_CHECKLIST_TOKENS = re.compile(r"not sure|don't know|dont know|\d+\s*\?|[^\s,;]+")
+_CHECKLIST_FILLER = frozenset(
+    {"the", "about", "of", "to", "for", "on", "with", "and", "&", "number", "numbers", "item"}
+    | {"items", "just", "only", "i", "have", "am", "also", "plus", "then"}
+)
+
+
 def checklist_answers(qs: tuple[Question, ...], text: str) -> dict[str, str]:
     """A checklist's answers from what was typed: the numbers that apply (yes), those marked
-    not sure ("3?", "not sure 3"), and no for the rest; or 'none' for no to every one."""
+    not sure ("3?", "not sure about 3"), and no for the rest; or 'none' (also "0", "nonee")
+    for no to every one. Numbers may be words or ordinals ("two", "the first one")."""
     low = normal(text)
-    if low in NONE:
+    if is_none(low):
         return {q.id: "no" for q in qs}
-    if low in YES:
+    if low in ALL - {"both", "both of them"}:
+        return {q.id: "yes" for q in qs}
+    if low in YES or low in ALL:
         raise InputError("which ones? Please type their numbers, for example 2 5")
     if low in UNSURE:
         raise InputError("which ones are you not sure about? Type their numbers with ?, e.g. 3?")
     values = {q.id: "no" for q in qs}
     mode = "yes"
-    for token in re.findall(r"not sure|unsure|\d+\s*\?|[^\s,;]+", low):
-        if token in ("not sure", "unsure", "u"):
+    tokens = _CHECKLIST_TOKENS.findall(low)
+    for i, token in enumerate(tokens):
+        if token in UNSURE or token in ("not sure", "don't know", "dont know"):
             mode = "unsure"
             continue
-        if token in ("and", "&", "yes", "y"):
+        if token in YES or token in NO:
+            mode = "yes" if token in YES else "no"
             continue
+        if token in _CHECKLIST_FILLER or (token == "one" and i and ordinal(tokens[i - 1])):
+            continue  # "not sure about 1", "the first one"
         m = re.fullmatch(r"(\d+)\s*(\?)?", token)
-        if m is None:
+        sure = token.rstrip("?")
+        n = int(m.group(1)[:6]) if m else ordinal(sure) or NUMBER_WORDS.get(sure)
+        if n is None:
             raise InputError(f"{token!r} is not a number from 1 to {len(qs)}")
-        n = int(m.group(1))
         if not 1 <= n <= len(qs):
             raise InputError(f"there is no {n}; please choose numbers from 1 to {len(qs)}")
-        values[qs[n - 1].id] = "unsure" if m.group(2) else mode
+        values[qs[n - 1].id] = "unsure" if token.endswith("?") else mode
     return values
 
 

@@ -32,6 +32,36 @@ region_option = click.option(
 )
 
 
+def _fhir_base(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """Check the canonical base and put it in the environment, where the FHIR code (and a
+    server's worker processes) read it."""
+    if value is None:
+        return None
+    import os
+
+    from ..fhir.canonical import BASE_ENV, BaseError, check_base
+
+    try:
+        checked = check_base(value)
+    except BaseError as exc:
+        raise click.BadParameter(str(exc)) from None
+    os.environ[BASE_ENV] = checked
+    return checked
+
+
+fhir_base_option = click.option(
+    "--fhir-base",
+    envvar="TRIAGE_FHIR_BASE",
+    default=None,
+    metavar="URL",
+    callback=_fhir_base,
+    expose_value=False,
+    is_eager=True,
+    help="The canonical base of the FHIR resources: where this server's /fhir is published "
+    "(default https://triage.example.org/fhir; env TRIAGE_FHIR_BASE).",
+)
+
+
 class UsageFailure(click.ClickException):
     """A failure with exit status 2: bad usage or a broken rule base. The message is one line,
     its control characters escaped (it names files and values from anywhere)."""

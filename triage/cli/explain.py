@@ -10,7 +10,7 @@ import click
 
 from ..audit import is_log
 from ..cases import Case, CaseError, iter_cases, validate_case
-from ..explain import explain_case, render_text
+from ..explain import HOLDS, explain_case, render_text
 from ..printable import printable
 from .common import UsageFailure, load_triage, rules_option
 
@@ -45,6 +45,11 @@ if TYPE_CHECKING:
     "and which of their conditions failed.",
 )
 @click.option(
+    "--brief",
+    is_flag=True,
+    help="Only the answer: the disposition, or with --why-not the one line saying why not.",
+)
+@click.option(
     "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
 )
 @rules_option
@@ -54,13 +59,16 @@ def explain(
     log_line: int | None,
     decision_id: str | None,
     why_not: str | None,
+    brief: bool,
     fmt: str,
     rules_dir: str | None,
 ) -> None:
     """Explain the decision for one case of CASE_FILE ('-' for JSON Lines on stdin).
 
     Shows the disposition, every rule that fired in order (id, title, sources, the answers it
-    matched, what it concluded), and each question the interview would ask, with why.
+    matched, what it concluded), and each question the interview would ask, with why. With
+    --why-not, the answer comes first, in one line (its "answer" in the JSON), and the rules
+    behind it last; --brief shows the answer alone.
 
     CASE_FILE may be an audit log (--audit-log): --line N or --id DECISION_ID picks the
     decision, whose answers are explained under the current rule base, with what the log
@@ -102,6 +110,9 @@ def explain(
         sys.exit(1)
     assert isinstance(item, Case)
     data = explain_case(triage, item, why_not)
+    answer = decision_line(data)
+    if "why_not" in data:
+        answer = data["why_not"]["answer"] = why_not_answer(data)
     if logged is not None:
         data = {"logged": logged, **data}
         now = (data["disposition"], data["timeframe"])
@@ -114,11 +125,49 @@ def explain(
                 err=True,
             )
     if fmt == "json":
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        shown = {"id": data["id"], "answer": answer} if brief else data
+        click.echo(json.dumps(shown, ensure_ascii=False, indent=2))
+    elif brief:
+        click.echo(printable(answer))
     else:
+        if "why_not" in data:  # the answer first
+            click.echo(printable(answer) + "\n")
         if logged is not None:
             click.echo(printable(_logged_line(logged)) + "\n")
         click.echo(render_text(data), nl=False)
+
+
+def decision_line(data: dict[str, Any]) -> str:
+    """The decision in one line: "doctor, same_day: See a doctor today"."""
+    when = f", {data['timeframe']}" if data["timeframe"] else ""
+    return f"{data['disposition']}{when}: {data['label']}"
+
+
+def why_not_answer(data: dict[str, Any]) -> str:
+    """Why this case's outcome is not the --why-not target, in one line, for a reviewer."""
+    wn = data["why_not"]
+    target = wn["target"]
+    outcome = data["disposition"] + (f" ({data['timeframe']})" if data["timeframe"] else "")
+    if wn["is_the_outcome"]:
+        return f"Why not {target}? It is this case's outcome: {decision_line(data)}."
+    rules = wn["rules"]
+    if not rules:
+        return f"Why not {target}? No rule concludes it; the outcome is {outcome}."
+    for state in ("fired", "softened"):
+        for r in rules:
+            if r["state"] == state:
+                return f"Why not {target}? {r['rule']} {r['summary']}."
+
+    def distance(r: dict[str, Any]) -> tuple[int, int]:  # the fewest not met, the most met
+        held = sum(c["status"] == HOLDS for c in r["conditions"])
+        return len(r["conditions"]) - held, -held
+
+    closest = min(rules, key=distance)
+    missing = [c["text"] for c in closest["conditions"] if c["status"] != HOLDS]
+    return (
+        f"Why not {target}? None of the {len(rules)} rule(s) concluding it fired (the outcome "
+        f"is {outcome}); the closest, {closest['rule']}, needs: {'; '.join(missing)}."
+    )
 
 
 def _from_log(

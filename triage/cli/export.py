@@ -6,7 +6,7 @@ from typing import IO
 
 import click
 
-from .common import load_triage, rules_option
+from .common import fhir_base_option, load_triage, rules_option
 
 output_option = click.option(
     "-o",
@@ -25,6 +25,7 @@ def export() -> None:
 @export.command("questionnaire")
 @output_option
 @rules_option
+@fhir_base_option
 def export_questionnaire(output: IO[str], rules_dir: str | None) -> None:
     """The question catalogue as an SDC adaptive Questionnaire (docs/fhir.md)."""
     rb = load_triage(rules_dir).rulebase
@@ -37,6 +38,7 @@ def export_questionnaire(output: IO[str], rules_dir: str | None) -> None:
 @click.argument("kind", type=click.Choice(["answers", "dispositions", "rules"]), default="answers")
 @output_option
 @rules_option
+@fhir_base_option
 def export_codesystem(kind: str, output: IO[str], rules_dir: str | None) -> None:
     """A CodeSystem: the answers (default), the dispositions or the rules.
 

@@ -12,7 +12,14 @@ import click
 
 from ..audit import AuditLog
 from .audit import audit_log_option
-from .common import UsageFailure, check_region, load_triage, region_option, rules_option
+from .common import (
+    UsageFailure,
+    check_region,
+    fhir_base_option,
+    load_triage,
+    region_option,
+    rules_option,
+)
 
 
 @click.command()
@@ -34,12 +41,41 @@ from .common import UsageFailure, check_region, load_triage, region_option, rule
 )
 @rules_option
 @region_option
+@fhir_base_option
 @audit_log_option
 @click.option(
     "--access-log/--no-access-log",
     default=True,
     show_default=True,
     help="Log each request's method, path and status (never a query string or a body).",
+)
+@click.option(
+    "--header-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds a request's line and headers may take to arrive (then 408 and closed).",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(0.1, 3600),
+    default=10.0,
+    show_default=True,
+    help="Seconds in which each 1 KiB of a request's body must arrive (then 408 and closed).",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(1, 1_000_000),
+    default=None,
+    help="Open connections at most; then the one waiting longest for a request is closed "
+    "[default: the descriptor limit (ulimit -n) less 32, at most 4096].",
+)
+@click.option(
+    "--shutdown-timeout",
+    type=click.FloatRange(0, 3600),
+    default=20.0,
+    show_default=True,
+    help="Seconds to finish the requests in flight after Ctrl-C or SIGTERM.",
 )
 @click.option(
     "--cors-origin",
@@ -62,6 +98,10 @@ def serve(
     audit_log: str | None,
     access_log: bool,
     cors_origins: tuple[str, ...],
+    header_timeout: float,
+    body_timeout: float,
+    max_connections: int | None,
+    shutdown_timeout: float,
 ) -> None:
     """Serve the interview as web pages and the HTTP JSON API (OpenAPI at /openapi.json).
 
@@ -83,6 +123,7 @@ def serve(
     from ..web.cors import parse_origins
     from ..web.server import address, bind, run
     from ..web.settings import Settings
+    from ..web.transport import Limits
 
     try:
         origins = parse_origins(",".join(cors_origins))
@@ -101,6 +142,12 @@ def serve(
         f"{workers} worker{plural}); Ctrl-C stops it"
     )
     with sock:
-        signum = run(settings, sock, workers, app)
+        limits = Limits(
+            header_timeout=header_timeout,
+            body_timeout=body_timeout,
+            max_connections=max_connections,
+            shutdown_timeout=shutdown_timeout,
+        )
+        signum = run(settings, sock, workers, app, limits)
     if signum:
         sys.exit(128 + signum)

@@ -23,6 +23,7 @@ from ..knowledge import RuleBase
 from ..questions import Question
 from ..typed import label
 from .canonical import code_system_id, code_system_url, computable_name
+from .narrative import narrative
 
 #: The yes/no answers, and "none of these" for a multi question answered with no value.
 YESNO_CODES = {"yes": "Yes", "no": "No", "unsure": "Not sure"}
@@ -65,14 +66,16 @@ class AnswerCodes:
         return Coding(system=self.system, code=NONE_CODE, display=NONE_DISPLAY)
 
 
-_CODES: dict[str, AnswerCodes] = {}
+_CODES: dict[tuple[str, str], AnswerCodes] = {}
 
 
 def answer_codes(rb: RuleBase) -> AnswerCodes:
-    """The answer codes of a rule base (computed once per rule base content: its sha256)."""
-    codes = _CODES.get(rb.sha256)
+    """The answer codes of a rule base (computed once per rule base content, its sha256, and
+    canonical base)."""
+    key = (rb.sha256, code_system_url(rb, "answers"))
+    codes = _CODES.get(key)
     if codes is None:
-        codes = _CODES[rb.sha256] = _answer_codes(rb)
+        codes = _CODES[key] = _answer_codes(rb)
     return codes
 
 
@@ -104,6 +107,7 @@ def code_system(rb: RuleBase, kind: str) -> CodeSystem:
     }
     return CodeSystem(
         id=code_system_id(rb, kind),
+        text=narrative(titles[kind], items=(f"{x.code}: {x.display}" for x in concepts)),
         url=code_system_url(rb, kind),
         version=rb.version,
         name=computable_name(rb.name, kind),

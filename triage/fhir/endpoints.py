@@ -1,9 +1,14 @@
 """The HTTP-free functions of the FHIR and CDS Hooks API, with the method and path of each.
 
 A server mounts each ``Endpoint`` as a route: it reads the request body (nothing for a GET),
-calls ``handle(body, **path_params)`` and copies the ``Reply`` (status, body, media type) onto
-its response. Every handler answers every input with a reply, a 4xx with one line for bad
-input; none raises.
+calls ``handle(body, **path_params)`` (with ``query=``, the query's name and value pairs, for
+an endpoint that searches) and copies the ``Reply`` (status, body, media type) onto its
+response. Every handler answers every input with a reply, a 4xx with one line for bad input
+(an OperationOutcome under ``/fhir/``); none raises.
+
+Under ``/fhir/``: ``metadata`` (the CapabilityStatement), ``Questionnaire`` and ``CodeSystem``
+read by id and searched by ``url``, ``OperationDefinition`` and ``Library`` read by id, and
+``Questionnaire/$next-question``.
 """
 
 from __future__ import annotations
@@ -11,7 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
+from ..knowledge import RuleBase
 from ..service import Triage
 from . import canonical as c
 from .replies import FHIR_JSON, JSON, MAX_BODY, Refused, Reply, fhir_refusal
@@ -25,6 +32,10 @@ class Endpoint:
     path: str  # with ``{name}`` for a path parameter, as Starlette and FastAPI write it
     handle: Callable[..., Reply]
     max_body: int = MAX_BODY  # a server may refuse a longer body before reading it all
+    query: bool = False  # ``handle`` takes ``query=``: the query string's (name, value) pairs
+
+
+Query = list[tuple[str, str]]
 
 
 def questionnaire(triage: Triage | None = None) -> Reply:
@@ -46,6 +57,81 @@ def code_system(resource_id: str, triage: Triage | None = None) -> Reply:
     return Reply(200, build(rb, kinds[resource_id]).model_dump_json().encode("utf-8"), FHIR_JSON)
 
 
+def metadata(triage: Triage | None = None) -> Reply:
+    """GET ``/fhir/metadata``: the CapabilityStatement."""
+    from .capability import capability_statement
+
+    rb = (triage or Triage.load()).rulebase
+    return _reply(capability_statement(rb))
+
+
+def published(rb: RuleBase, kind: str) -> list[Any]:
+    """The resources of one type this server publishes (each built when asked for)."""
+    if kind == "Questionnaire":
+        from .questionnaire import questionnaire as build
+
+        return [build(rb)]
+    if kind == "CodeSystem":
+        from .codes import code_system as build_cs
+
+        return [build_cs(rb, k) for k in c.CODE_SYSTEMS]
+    from .capability import library, operation_definition
+
+    return {"OperationDefinition": [operation_definition(rb)], "Library": [library(rb)]}[kind]
+
+
+def read(rb: RuleBase, kind: str, resource_id: str) -> Reply:
+    """GET ``/fhir/{kind}/{id}``: one published resource, or a 404 OperationOutcome."""
+    for resource in published(rb, kind):
+        if resource.id == resource_id:
+            return _reply(resource)
+    return fhir_refusal(Refused(404, f"no {kind} {resource_id!r}"))
+
+
+#: Search parameters understood; others are ignored, as FHIR's lenient handling has it.
+SEARCH_PARAMETERS = ("url", "_id", "version")
+
+
+def search(rb: RuleBase, kind: str, query: Query) -> Reply:
+    """GET ``/fhir/{kind}?url=...``: a searchset Bundle of the published resources that
+    match every parameter given (``url`` with or without ``|version``, ``_id``, ``version``)."""
+    from fhir.resources.R4B.bundle import Bundle, BundleEntry, BundleEntrySearch, BundleLink
+
+    found = published(rb, kind)
+    for name, value in query:
+        if name not in SEARCH_PARAMETERS:
+            continue
+        found = [r for r in found if _matches(r, name, value)]
+    base = c.base()
+    entries = [
+        BundleEntry(
+            fullUrl=f"{base}/{kind}/{r.id}", resource=r, search=BundleEntrySearch(mode="match")
+        )
+        for r in found
+    ]
+    shown = "&".join(f"{quote(n)}={quote(v)}" for n, v in query)
+    bundle = Bundle(
+        type="searchset",
+        total=len(entries),
+        link=[BundleLink(relation="self", url=f"{base}/{kind}" + (f"?{shown}" if shown else ""))],
+        entry=entries or None,
+    )
+    return _reply(bundle)
+
+
+def _matches(resource: Any, name: str, value: str) -> bool:
+    if name == "_id":
+        return resource.id == value
+    if name == "version":
+        return resource.version == value
+    url, _, version = value.partition("|")
+    return resource.url == url and (not version or resource.version == version)
+
+
+def _reply(resource: Any) -> Reply:
+    return Reply(200, resource.model_dump_json().encode("utf-8"), FHIR_JSON)
+
+
 def endpoints(
     triage: Triage,
     region: str | None = None,
@@ -59,6 +145,7 @@ def endpoints(
     from .next_question import next_question
 
     name = c.questionnaire_id(triage.rulebase)
+    rb = triage.rulebase
 
     def audited(path: str) -> Callable[[dict[str, Any]], object] | None:
         if audit is None:
@@ -86,8 +173,27 @@ def endpoints(
                 fhir_refusal,
             ),
         ),
+        Endpoint("GET", "/fhir/metadata", lambda body: metadata(triage)),
+        Endpoint(
+            "GET",
+            "/fhir/Questionnaire",
+            lambda body, query: search(rb, "Questionnaire", query),
+            query=True,
+        ),
         Endpoint("GET", "/fhir/Questionnaire/{id}", read_questionnaire),
+        Endpoint(
+            "GET",
+            "/fhir/CodeSystem",
+            lambda body, query: search(rb, "CodeSystem", query),
+            query=True,
+        ),
         Endpoint("GET", "/fhir/CodeSystem/{id}", lambda body, id: code_system(id, triage)),
+        Endpoint(
+            "GET",
+            "/fhir/OperationDefinition/{id}",
+            lambda body, id: read(rb, "OperationDefinition", id),
+        ),
+        Endpoint("GET", "/fhir/Library/{id}", lambda body, id: read(rb, "Library", id)),
         Endpoint("GET", "/cds-services", lambda body: cds_discovery(triage)),
         Endpoint(
             "POST",

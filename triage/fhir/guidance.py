@@ -2,10 +2,12 @@
 
 A GuidanceResponse is FHIR's record of one run of a decision-support module: what ran
 (``moduleCanonical``: the rule base's name and version, with its sha256 in an extension), on
-which request (the case id), whether it ran to the end (``success``, or ``data-requested``
-while questions that could change the outcome are unanswered), why (``reasonCode``: each
-reason's rule and its words) and what it concluded (``outputParameters``: the disposition,
-timeframe, label, the fired rules and the unanswered questions). That is the result record's
+which request (the case id), whether it ran to the end (``success``; ``data-required``
+while a question that could change the outcome is unanswered, each such question then a
+``dataRequirement`` naming its linkId, so that no one reads a self-care result as final),
+why (``reasonCode``: each reason's rule and its words) and what it concluded
+(``outputParameters``: the disposition so far, timeframe, label, the fired rules and the
+unanswered questions). That is the result record's
 contract, in a form a FHIR store keeps as an audit trail. (A RiskAssessment or a
 ClinicalImpression would speak of the patient's condition, which triage does not assess.)
 
@@ -21,9 +23,11 @@ from typing import Any
 from fhir.resources.R4B.annotation import Annotation
 from fhir.resources.R4B.codeableconcept import CodeableConcept
 from fhir.resources.R4B.coding import Coding
+from fhir.resources.R4B.datarequirement import DataRequirement
 from fhir.resources.R4B.extension import Extension
 from fhir.resources.R4B.guidanceresponse import GuidanceResponse
 from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.narrative import Narrative
 from fhir.resources.R4B.operationoutcome import OperationOutcome, OperationOutcomeIssue
 from fhir.resources.R4B.parameters import Parameters, ParametersParameter
 from fhir.resources.R4B.reference import Reference
@@ -31,6 +35,7 @@ from fhir.resources.R4B.reference import Reference
 from ..formats import Encoding, JsonLinesWriter
 from . import canonical as c
 from .codes import disposition_display
+from .narrative import narrative
 
 GUIDANCE_ID = "guidance"
 OUTPUT_ID = "guidance-output"
@@ -48,20 +53,47 @@ def guidance(record: dict[str, Any], *, contained: bool = True) -> GuidanceRespo
         )
         for r in record["reasons"]
     ]
+    complete = bool(record["complete"])
+    unanswered = list(record["unanswered"])
+    note = record["label"] if complete else f"{NOT_COMPLETE} {record['label']}"
     return GuidanceResponse(
         id=None if contained else GUIDANCE_ID,
+        text=_narrative(record, note, unanswered) if contained else None,
         contained=[outputs] if contained else None,
         extension=[
-            Extension(url=c.RULEBASE_SHA256, valueString=identity["sha256"]),
+            Extension(url=c.extension_url("rulebase-sha256"), valueString=identity["sha256"]),
             *_case_extensions(record),
         ],
-        requestIdentifier=Identifier(system=c.CASE_ID_SYSTEM, value=str(record["id"])),
+        requestIdentifier=Identifier(system=c.case_id_system(), value=str(record["id"])),
         moduleCanonical=c.library_canonical(identity),
-        status="success" if record["complete"] else "data-requested",
+        status="success" if complete else "data-required",
         reasonCode=reasons or None,
-        note=[Annotation(text=record["label"])],
+        note=[Annotation(text=note)],
         outputParameters=Reference(reference=f"#{OUTPUT_ID}"),
+        dataRequirement=[_requirement(q) for q in unanswered] or None,
     )
+
+
+#: What a GuidanceResponse that is not complete says before the result so far.
+NOT_COMPLETE = (
+    "Not complete: questions that could change this result are unanswered. Result so far:"
+)
+
+
+def _requirement(question: str) -> DataRequirement:
+    """An unanswered question as data the module requires: an answer to that item."""
+    return DataRequirement(
+        type="QuestionnaireResponse",
+        mustSupport=["item.answer"],
+        extension=[Extension(url=c.extension_url("unanswered-question"), valueString=question)],
+    )
+
+
+def _narrative(record: dict[str, Any], note: str, unanswered: list[str]) -> Narrative:
+    rows = [("Result", note)]
+    rows += [("Why", r["text"]) for r in record["reasons"]]
+    listed = [f"Unanswered: {q}" for q in unanswered]
+    return narrative("Triage result", rows=rows, items=listed)
 
 
 def parameters(record: dict[str, Any]) -> Parameters:
@@ -91,6 +123,7 @@ def outcome(record: dict[str, Any], code: str = "invalid") -> OperationOutcome:
     error = record["error"]
     where = f"{record['source']}: case '{record['id']}'"
     field = error.get("field")
+    expression = error.get("expression")  # a case file's field is not a FHIRPath
     line = f"{where}: {field}: {error['message']}" if field else f"{where}: {error['message']}"
     return OperationOutcome(
         extension=_case_extensions(record) or None,
@@ -100,7 +133,7 @@ def outcome(record: dict[str, Any], code: str = "invalid") -> OperationOutcome:
                 code=code,
                 details=CodeableConcept(text=error["message"]),
                 diagnostics=line,
-                location=[field] if field else None,
+                expression=[expression] if expression else None,
             )
         ],
     )
@@ -109,9 +142,9 @@ def outcome(record: dict[str, Any], code: str = "invalid") -> OperationOutcome:
 def _case_extensions(record: dict[str, Any]) -> list[Extension]:
     out = []
     if record.get("id") is not None:
-        out.append(Extension(url=c.CASE_ID, valueString=str(record["id"])))
+        out.append(Extension(url=c.extension_url("case-id"), valueString=str(record["id"])))
     if record.get("source"):
-        out.append(Extension(url=c.CASE_SOURCE, valueString=str(record["source"])))
+        out.append(Extension(url=c.extension_url("case-source"), valueString=str(record["source"])))
     return out
 
 

@@ -14,8 +14,12 @@ chooses the next screen as it does for ``triage ask``, and the reply is the resp
   words, and the outcome for machines as a contained GuidanceResponse (``#guidance``, with its
   Parameters beside it) that the extension ``.../StructureDefinition/guidance`` points at.
 
-What the client sent besides (id, subject, authored, author, ...) is kept; its items are
-given back in the catalogue's form, and a narrative, now out of date, is dropped.
+What the client sent besides (id, subject, author, ...) is kept; its items are given back in
+the catalogue's form, and its narrative is made anew from the answers. The reply meets SDC's
+adaptive response profile (``sdc-questionnaireresponse-adapt``, which it declares): it is
+``authored`` now, has a unique ``identifier`` (the client's, else a new one), and a
+``subject``: the client's, else a Patient reference that only says the person is not
+identified here.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from typing import Any
 
 from fhir.resources.R4B.extension import Extension
+from fhir.resources.R4B.meta import Meta
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.reference import Reference
 
@@ -34,9 +39,16 @@ from . import canonical as c
 from .guidance import GUIDANCE_ID, guidance, parameters
 from .questionnaire import adaptive, outcome_item
 from .replies import FHIR_JSON, Refused, Reply, fhir_refusal, read_json
-from .responses import case_from_resource, response_items
+from .responses import (
+    answers_narrative,
+    case_from_resource,
+    new_identifier,
+    now,
+    response_items,
+)
 
 SOURCE = "$next-question"  # a result's ``source`` for a response that came in a request
+UNIDENTIFIED = "The person answering (not identified to this service)"
 PARAMETER = "questionnaire-response"
 
 
@@ -54,7 +66,9 @@ def next_question(
         raw = _response_of(read_json(body))
         case = case_from_resource(raw, triage.rulebase, source=SOURCE, default_id="next-question")
         if isinstance(case, CaseError):
-            raise Refused(422, case.message, case.field)
+            raise Refused(
+                422, case.message, case.field, expression=getattr(case, "expression", None)
+            )
     except Refused as exc:
         return fhir_refusal(exc)
     qr = advance(triage, QuestionnaireResponse.model_validate(raw), case, region, audit)
@@ -72,7 +86,10 @@ def _response_of(doc: Any) -> dict[str, Any]:
         ]
         if len(found) != 1 or not isinstance(found[0], dict):
             raise Refused(
-                422, f"a Parameters request holds one resource named {PARAMETER!r}", "parameter"
+                422,
+                f"a Parameters request holds one resource named {PARAMETER!r}",
+                "parameter",
+                "Parameters.parameter",
             )
         return found[0]
     if not isinstance(doc, dict):
@@ -94,7 +111,7 @@ def advance(
     asked = [link for link in _links(qr.item or []) if link in answers]
     ev = triage.evaluate(answers)
     screen = ev.screen
-    extensions = [e for e in qr.extension or [] if e.url != c.GUIDANCE]
+    extensions = [e for e in qr.extension or [] if e.url != c.extension_url("guidance")]
     if screen is not None:
         following = [q.id for q in screen.questions]
         contained: list[Any] = [adaptive(rb, asked + following, required=following)]
@@ -107,12 +124,21 @@ def advance(
         questionnaire.item = [*(questionnaire.item or []), outcome_item(outcome_text(record))]
         contained = [questionnaire, guidance(record, contained=False), parameters(record)]
         extensions.append(
-            Extension(url=c.GUIDANCE, valueReference=Reference(reference=f"#{GUIDANCE_ID}"))
+            Extension(
+                url=c.extension_url("guidance"),
+                valueReference=Reference(reference=f"#{GUIDANCE_ID}"),
+            )
         )
         status = "completed"
+    meta = qr.meta.model_copy() if qr.meta else Meta()
+    meta.profile = [*dict.fromkeys([*(meta.profile or []), c.ADAPTIVE_RESPONSE_PROFILE])]
     return qr.model_copy(
         update={
-            "text": None,
+            "meta": meta,
+            "identifier": qr.identifier or new_identifier(),
+            "authored": now(),
+            "subject": qr.subject or Reference(type="Patient", display=UNIDENTIFIED),
+            "text": answers_narrative(rb, answers),
             "contained": contained,
             "extension": extensions or None,
             "questionnaire": f"#{contained[0].id}",

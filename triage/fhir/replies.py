@@ -20,7 +20,16 @@ MAX_JSON_BYTES = MAX_BODY
 FHIR_JSON = "application/fhir+json"
 JSON = "application/json"
 #: OperationOutcome issue types for the statuses a FHIR endpoint refuses with.
-ISSUE_CODES = {400: "structure", 404: "not-found", 412: "required", 413: "too-long", 422: "invalid"}
+ISSUE_CODES = {
+    400: "structure",
+    404: "not-found",
+    405: "not-supported",
+    406: "not-supported",
+    412: "required",
+    413: "too-long",
+    415: "not-supported",
+    422: "invalid",
+}
 
 
 class Reply(NamedTuple):
@@ -32,7 +41,8 @@ class Reply(NamedTuple):
 
 
 class Refused(Exception):
-    """A request refused with a 4xx status, one line and the field at fault (if any)."""
+    """A request refused with a 4xx status, one line and the field at fault (if any), and
+    where that is in the resource sent, as a FHIRPath ``expression``."""
 
     def __init__(
         self,
@@ -40,10 +50,12 @@ class Refused(Exception):
         message: str,
         field: str | None = None,
         headers: dict[str, str] | None = None,
+        expression: str | None = None,
     ):
         super().__init__(message)
         self.status, self.message, self.field = status, message, field
         self.headers = headers or {}  # such as a 405's Allow
+        self.expression = expression  # FHIRPath of the element, for an OperationOutcome
 
     def body(self) -> dict[str, Any]:
         """The JSON error document of the API and CDS Hooks families."""
@@ -140,7 +152,7 @@ def fhir_refusal(exc: Refused) -> Reply:
         code=ISSUE_CODES.get(exc.status, "processing"),
         details=CodeableConcept(text=exc.message),
         diagnostics=exc.line(),
-        location=[exc.field] if exc.field else None,
+        expression=[exc.expression] if exc.expression else None,
     )
     body = OperationOutcome(issue=[issue]).model_dump_json().encode("utf-8")
     return Reply(exc.status, body, FHIR_JSON)

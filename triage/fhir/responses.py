@@ -7,16 +7,28 @@ the very message, that a case file gets), or the path of a FHIR element (``statu
 ``item[0].answer[0].valueInteger``) for the resource's own structure. Answers are read from
 the JSON as sent, so a ``true`` is not taken for ``valueInteger: 1``.
 
+Each problem also has its place as a FHIRPath ``expression``
+(``QuestionnaireResponse.item[2].answer[0]``), which an OperationOutcome carries. A response
+``entered-in-error`` is refused, never evaluated: it was withdrawn. A multi question answered
+"none of these" together with other values (a form filler that ignores ``optionExclusive``
+allows it) is read as those values: what the person ticked is never dropped.
+
 ``case_from_resource`` is what ``cases.validate_case`` calls for a document with a
 ``resourceType``; ``bundle_cases`` gives the entries of a Bundle, one case each.
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.identifier import Identifier
+from fhir.resources.R4B.meta import Meta
+from fhir.resources.R4B.narrative import Narrative
 from fhir.resources.R4B.questionnaireresponse import (
     QuestionnaireResponse,
     QuestionnaireResponseItem,
@@ -30,9 +42,11 @@ from ..knowledge import RuleBase
 from ..questions import Question
 from . import canonical as c
 from .codes import NONE_CODE, answer_codes
+from .narrative import narrative
 from .questionnaire import CONTAINED_ID, arrange, display_links, question_text
 
 STATUSES = ("in-progress", "completed", "amended", "entered-in-error", "stopped")
+ROOT = "QuestionnaireResponse"
 #: The most JSON values one response may hold: a whole response, with its questionnaire
 #: contained, holds a few thousand; the bound keeps a huge one from costing more than that.
 MAX_VALUES = 20_000
@@ -46,9 +60,29 @@ VALUE_KEYS = {
 
 
 class _Problem(Exception):
-    def __init__(self, field: str | None, message: str):
+    def __init__(self, field: str | None, message: str, expression: str | None = None):
         super().__init__(message)
         self.field, self.message = field, message
+        self.expression = expression or fhirpath(field)
+
+
+@dataclass
+class ResponseError(CaseError):
+    """A response that could not be read: the case error, and where in the resource the
+    problem is, as a FHIRPath expression."""
+
+    expression: str | None = None
+
+
+def fhirpath(field: str | None) -> str | None:
+    """A case error's field as a FHIRPath expression on the response: an element path as it
+    is, an ``answers.<linkId>`` as the item with that linkId at any depth."""
+    if not field:
+        return None
+    if field.startswith("answers."):
+        link = field.removeprefix("answers.").replace("\\", "\\\\").replace("'", "\\'")
+        return f"{ROOT}.repeat(item).where(linkId = '{link}')"
+    return f"{ROOT}.{field}"
 
 
 def case_from_resource(
@@ -62,7 +96,7 @@ def case_from_resource(
     try:
         answers = _read_answers(raw, rb)
     except _Problem as exc:
-        return CaseError(case_id, source, exc.message, exc.field)
+        return ResponseError(case_id, source, exc.message, exc.field, exc.expression)
     raw_answers = {q: list(v) if isinstance(v, tuple) else v for q, v in answers.items()}
     return Case(case_id, source, answers, raw_answers=raw_answers)
 
@@ -80,9 +114,11 @@ def _read_answers(raw: dict[str, Any], rb: RuleBase) -> dict[str, Any]:
         raise _Problem(
             "status", f"expected one of {', '.join(STATUSES)}, got {_show(raw['status'])}"
         )
+    if raw["status"] == "entered-in-error":
+        raise _Problem("status", "this response was entered in error: it is not evaluated")
     _check_questionnaire(raw.get("questionnaire"), rb)
     answers: dict[str, Any] = {}
-    _read_items(raw.get("item") or [], rb, None, answers, set())
+    _read_items(raw.get("item") or [], rb, None, answers, set(), ROOT)
     return answers
 
 
@@ -161,38 +197,53 @@ def _read_items(
     group: str | None,
     answers: dict[str, Any],
     seen: set[str],
+    path: str,
 ) -> None:
-    """Read ``items`` (of ``group``, or at the top) into ``answers``."""
+    """Read ``items`` (of ``group``, or at the top, whose FHIRPath is ``path``) into
+    ``answers``."""
     displays = display_links(rb)
-    for item in items:
+    for i, item in enumerate(items):
+        here = f"{path}.item[{i}]"
         link = item["linkId"]
         if link in displays and not item.get("answer"):
             continue
         if link in seen:
-            raise _Problem(f"answers.{link}", f"linkId {link!r} appears twice")
+            raise _Problem(f"answers.{link}", f"linkId {link!r} appears twice", here)
         seen.add(link)
         if link in rb.groups and group is None:
             if item.get("answer"):
-                raise _Problem(f"answers.{link}", "a group item has no answer")
-            _read_items(item.get("item") or [], rb, link, answers, seen)
+                raise _Problem(f"answers.{link}", "a group item has no answer", here)
+            _read_items(item.get("item") or [], rb, link, answers, seen, here)
             continue
         q = rb.questions.get(link)
         if q is None:
             raise _Problem(
-                f"answers.{link}", f"unknown linkId {link!r}: no question or group of {rb.name}"
+                f"answers.{link}",
+                f"unknown linkId {link!r}: no question or group of {rb.name}",
+                f"{here}.linkId",
             )
         if q.group and group not in (None, q.group):
             raise _Problem(
-                f"answers.{link}", f"{link!r} belongs in group {q.group!r}, not {group!r}"
+                f"answers.{link}", f"{link!r} belongs in group {q.group!r}, not {group!r}", here
             )
         if item.get("item"):
-            raise _Problem(f"answers.{link}", "a question item holds no items")
+            raise _Problem(f"answers.{link}", "a question item holds no items", f"{here}.item[0]")
         try:
             value = _value(q, item.get("answer") or [], rb)
+        except _AnswerAt as exc:
+            raise _Problem(f"answers.{link}", exc.message, f"{here}.answer[{exc.index}]") from None
         except AnswerError as exc:
-            raise _Problem(f"answers.{link}", exc.message) from None
+            raise _Problem(f"answers.{link}", exc.message, here) from None
         if value is not None:
             answers[link] = value
+
+
+class _AnswerAt(AnswerError):
+    """An answer error in the answer at ``index``."""
+
+    def __init__(self, question: str, message: str, index: int):
+        super().__init__(question, message)
+        self.index = index
 
 
 def _value(q: Question, answers: list[dict[str, Any]], rb: RuleBase) -> Any:
@@ -200,24 +251,29 @@ def _value(q: Question, answers: list[dict[str, Any]], rb: RuleBase) -> Any:
     if not answers:
         return None
     if q.type != "multi" and len(answers) > 1:
-        raise AnswerError(q.id, f"expected one answer, got {len(answers)}")
+        raise _AnswerAt(q.id, f"expected one answer, got {len(answers)}", 1)
     want = VALUE_KEYS[q.type]
     values = []
-    for answer in answers:
+    for i, answer in enumerate(answers):
         if answer.get("item"):
-            raise AnswerError(q.id, "an answer holds no items")
+            raise _AnswerAt(q.id, "an answer holds no items", i)
         kinds = [k for k in answer if k.startswith("value")]
         if kinds != [want]:
             got = kinds[0] if kinds else "no value"
-            raise AnswerError(q.id, f"expected {want} ({q.describe_allowed()}), got {got}")
-        values.append(_coded(q, answer[want], rb) if want == "valueCoding" else answer[want])
+            raise _AnswerAt(q.id, f"expected {want} ({q.describe_allowed()}), got {got}", i)
+        try:
+            coded = _coded(q, answer[want], rb) if want == "valueCoding" else answer[want]
+        except AnswerError as exc:
+            raise _AnswerAt(q.id, exc.message, i) from None
+        values.append(coded)
     if q.type == "multi":
-        if NONE_CODE in values:
-            if len(values) > 1:
-                raise AnswerError(q.id, f"{NONE_CODE!r} (none of these) goes with no other value")
-            values = []
-        return q.parse(values)
-    return q.parse(values[0])  # as sent: "7" or true is refused as a case file refuses it
+        # "None of these" with other values: a filler that ignores optionExclusive let the
+        # person tick both; the values ticked stand (dropping them could hide a sign).
+        return q.parse([v for v in values if v != NONE_CODE])
+    try:
+        return q.parse(values[0])  # as sent: "7" or true is refused as a case file refuses it
+    except AnswerError as exc:
+        raise _AnswerAt(q.id, exc.message, 0) from None
 
 
 def _coded(q: Question, coding: Any, rb: RuleBase) -> str:
@@ -247,6 +303,16 @@ def _show(raw: Any) -> str:
 # --- writing ---------------------------------------------------------------------------
 
 
+def new_identifier() -> Identifier:
+    """A new, unique identifier for a response: a random UUID as a URN."""
+    return Identifier(system=c.response_id_system(), value=f"urn:uuid:{uuid.uuid4()}")
+
+
+def now() -> str:
+    """The time now, as a FHIR dateTime in UTC to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
 def response(
     rb: RuleBase,
     answers: dict[str, Any],
@@ -254,16 +320,43 @@ def response(
     case_id: str | None = None,
     status: str = "completed",
     contained: bool = False,
+    authored: str | None = None,
 ) -> QuestionnaireResponse:
     """Answers as a QuestionnaireResponse to the whole questionnaire (or, ``contained``, to
-    the adaptive one it contains, which the caller adds), in catalogue order."""
+    the adaptive one it contains, which the caller adds), in catalogue order, with a new
+    unique identifier, the time it was authored (default: now) and a narrative."""
     ids = sorted(answers, key=lambda q: rb.questions[q].order)
     return QuestionnaireResponse(
         id=case_id if case_id and c.is_id(case_id) else None,
+        meta=None if contained else Meta(profile=[c.SDC_QUESTIONNAIRE_RESPONSE]),
+        text=None if contained else answers_narrative(rb, answers),
+        identifier=new_identifier(),
         questionnaire=f"#{CONTAINED_ID}" if contained else c.questionnaire_canonical(rb),
         status=status,
+        authored=authored or now(),
         item=response_items(rb, ids, answers) or None,
     )
+
+
+def answers_narrative(rb: RuleBase, answers: dict[str, Any]) -> Narrative:
+    """The answers in words, in catalogue order, for a clinician reading the response."""
+    codes = answer_codes(rb)
+    rows = []
+    for qid in sorted(answers, key=lambda q: rb.questions[q].order):
+        q, value = rb.questions[qid], answers[qid]
+        if q.type in ("yesno", "choice"):
+            words = codes.coding(q, value).display or str(value)
+        elif q.type == "multi":
+            words = ", ".join(codes.coding(q, v).display or v for v in value) or "None of these"
+        else:
+            words = (
+                f"{value:g} {q.unit}".strip()
+                if isinstance(value, float)
+                else f"{value} {q.unit}".strip()
+            )
+        rows.append((question_text(q), words))
+    title = "Answers to the back and neck pain questions"
+    return narrative(title, [] if rows else ["No question answered."], rows)
 
 
 def response_items(

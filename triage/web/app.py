@@ -148,6 +148,9 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         },
         lifespan=lifespan,
     )
+    # No 307 to "path/" or back: its Location would be built from the Host header, which
+    # any client sets (and a POST client would send the answers there). A 404 instead.
+    app.router.redirect_slashes = False
     # Outside Starlette's own error handling, so that even a 500 has the headers.
     return SecurityHeaders(
         RequestId(Cors(app, settings.cors_origins)), access_log=settings.access_log
@@ -164,11 +167,13 @@ def guarded(route: Any, origins: tuple[str, ...]) -> Any:
     media = MEDIA_TYPES.get(path) or next(
         (v for k, v in FAMILY_MEDIA_TYPES.items() if path.startswith(k)), None
     )
+    if "{rest:path}" in path:  # the catch-all of unknown FHIR paths: a 404 or 405 first
+        media = None
     endpoint: Handler = route.endpoint  # type: ignore[assignment]
 
     async def checked(request: Request) -> Response:
         refuse_cross_site(request, origins)
-        if media is not None:
+        if media is not None and request.method == "POST":
             require_media_type(request, *media)
         return await endpoint(request)
 

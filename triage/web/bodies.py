@@ -9,6 +9,7 @@ same status and words for the same fault.
 
 from __future__ import annotations
 
+from collections.abc import Container
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -21,6 +22,12 @@ MAX_FORM_BYTES = 64 * 1024  # a page's form: every answer of the catalogue fits 
 JSON_TYPES = ("application/json", "application/fhir+json")  # a case, or a FHIR resource
 JSON_LINES_TYPES = ("application/x-ndjson", "application/jsonl", "application/json-lines")
 FORM_TYPE = "application/x-www-form-urlencoded"
+#: The longest value of a form field: a typed answer or a button, far more than any needs.
+#: Checked before any parsing, so no parser is ever handed more.
+MAX_FIELD_CHARS = 200
+#: The longest value of a page's hidden fields (the answers and screens so far, as JSON).
+MAX_STATE_CHARS = 16 * 1024
+STATE_FIELDS = frozenset({"answers", "screens"})
 
 
 class HttpError(Refused):
@@ -82,8 +89,14 @@ async def read_json(request: Request) -> Any:
     return parse_json(await read_body(request, MAX_JSON_BYTES))
 
 
-async def read_form(request: Request) -> dict[str, list[str]]:
-    """A urlencoded form, each name with its values in order (a page's POST)."""
+async def read_form(request: Request, repeatable: Container[str] = ()) -> dict[str, list[str]]:
+    """A urlencoded form, each name with its values in order (a page's POST).
+
+    Each value is bounded (422 naming the field) before anything parses it. A name given
+    twice is refused (422), as a JSON duplicate key is, unless it is ``repeatable`` (the
+    boxes of one multi-choice question): a second ``q.saddle_numbness`` must not hide the
+    first.
+    """
     kind = media_type(request)
     if kind != FORM_TYPE:
         raise HttpError(415, f"unsupported media type {kind!r}: send a form ({FORM_TYPE})")
@@ -94,5 +107,11 @@ async def read_form(request: Request) -> dict[str, list[str]]:
         raise HttpError(400, "the form could not be read") from None
     form: dict[str, list[str]] = {}
     for name, value in pairs:
+        shown = name if len(name) <= 40 else name[:37] + "..."
+        limit = MAX_STATE_CHARS if name in STATE_FIELDS else MAX_FIELD_CHARS
+        if len(value) > limit:
+            raise HttpError(422, f"form field {shown!r} is longer than {limit} characters", shown)
+        if name in form and name not in repeatable:
+            raise HttpError(422, f"form field {shown!r} is given more than once", shown)
         form.setdefault(name, []).append(value)
     return form

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 CSP = (
@@ -27,6 +28,7 @@ NO_STORE = (b"cache-control", b"no-store")
 REVALIDATE = (b"cache-control", b"no-cache")  # static files: kept, checked by their ETag
 
 access = logging.getLogger("triage.serve.access")
+errors = logging.getLogger("uvicorn.error")
 
 
 class SecurityHeaders:
@@ -51,17 +53,23 @@ class SecurityHeaders:
                 message["headers"] = [*message.get("headers", ()), *SECURITY, cache]
             await send(message)
 
+        gone = False
         try:
             await self.app(scope, receive, send_with_headers)
+        except ClientDisconnect:
+            # The client left before the end of its body: nothing to answer, no server fault,
+            # so one line (below) rather than a 500 and a traceback.
+            gone = True
         finally:
+            # The path only: a query string could hold anything a client put there.
+            client = scope.get("client") or ("-", 0)
+            took = (time.perf_counter() - start) * 1000
             if self.access_log:
-                # The path only: a query string could hold anything a client put there.
-                client = scope.get("client") or ("-", 0)
+                outcome = "client disconnected" if gone else str(status)
                 access.info(
-                    '%s "%s %s" %d %.1fms',
-                    client[0],
-                    scope["method"],
-                    scope["path"],
-                    status,
-                    (time.perf_counter() - start) * 1000,
+                    '%s "%s %s" %s %.1fms', client[0], scope["method"], scope["path"], outcome, took
+                )
+            elif gone:
+                errors.info(
+                    '%s "%s %s" client disconnected', client[0], scope["method"], scope["path"]
                 )

@@ -8,6 +8,7 @@ answers is the answer to a POST, so they never appear in a URL (or an access log
 from __future__ import annotations
 
 import json
+import uuid
 from datetime import date
 from typing import Any
 
@@ -58,6 +59,10 @@ class Pages:
         self.rb = triage.rulebase
         self.lang = LANGS.get(records.region or "", "en")
         self._where = self.rb.plans.region(records.region)
+        # The only form fields that may come more than once: a multi question's boxes.
+        self._repeatable = frozenset(
+            f"q.{q.id}" for q in self.rb.questions.values() if q.type == "multi"
+        )
 
     def render(self, name: str, status: int = 200, **context: Any) -> HTMLResponse:
         """A page from its template, with what every page shows."""
@@ -82,7 +87,7 @@ class Pages:
 
     async def _answers(self, request: Request) -> tuple[dict[str, list[str]], Case]:
         """The submitted form, and the answers so far (its hidden field) as a valid case."""
-        form = await read_form(request)
+        form = await read_form(request, self._repeatable)
         text = (form.get("answers") or ["{}"])[-1]
         try:
             raw = parse_json(text.encode("utf-8")) if text.strip() else {}
@@ -241,7 +246,7 @@ class Pages:
         from ..fhir.responses import response_json
 
         _, answers, _ = await self._final(request)
-        case_id = f"web-{date.today().isoformat()}"
+        case_id = f"web-{uuid.uuid4()}"  # unique: two downloads are two responses
         text = await run_in_threadpool(
             response_json, self.triage.rulebase, answers, case_id=case_id, status="completed"
         )

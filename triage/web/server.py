@@ -13,10 +13,10 @@ import signal
 import socket
 from typing import Any
 
-import uvicorn
 from uvicorn.supervisors import Multiprocess
 
 from .settings import Settings
+from .transport import Config, Limits, Server
 
 BACKLOG = 2048
 
@@ -97,13 +97,20 @@ class _Supervisor(Multiprocess):
         super().handle_term()
 
 
-def run(settings: Settings, sock: socket.socket, workers: int, app: Any = None) -> int | None:
+def run(
+    settings: Settings,
+    sock: socket.socket,
+    workers: int,
+    app: Any = None,
+    limits: Limits | None = None,
+) -> int | None:
     """Serve on ``sock`` until SIGINT or SIGTERM; the signal's number (None if none stopped it).
 
     One worker serves ``app`` in this process; more are started by uvicorn's supervisor, each
     building the app from the environment. Either way, the requests in flight are answered
-    before the server stops.
+    before the server stops (for at most ``limits.shutdown_timeout`` seconds).
     """
+    limits = limits or Limits()
     common: dict[str, Any] = {
         "log_config": log_config(),
         "access_log": False,
@@ -111,16 +118,16 @@ def run(settings: Settings, sock: socket.socket, workers: int, app: Any = None) 
         "proxy_headers": False,
         "backlog": BACKLOG,
         "timeout_keep_alive": 5,
-        "timeout_graceful_shutdown": 5,
+        "timeout_graceful_shutdown": limits.shutdown_timeout,
     }
     if workers == 1:
-        config = uvicorn.Config(app, lifespan="on", **common)
+        config = Config(app, limits, lifespan="on", **common)
         # uvicorn shuts down gracefully on a signal, puts back the handlers it found, then
         # raises the signal again: these handlers turn it into ``Stopped``.
         signals = (signal.SIGINT, signal.SIGTERM)
         previous = {s: signal.signal(s, _stopped) for s in signals}
         try:
-            uvicorn.Server(config).run(sockets=[sock])
+            Server(config).run(sockets=[sock])
         except Stopped as exc:
             return exc.signum
         finally:
@@ -128,8 +135,13 @@ def run(settings: Settings, sock: socket.socket, workers: int, app: Any = None) 
                 signal.signal(s, handler)
         return None
     os.environ.update(settings.to_env())
-    config = uvicorn.Config(
-        "triage.web.app:app_from_env", factory=True, workers=workers, lifespan="on", **common
+    config = Config(
+        "triage.web.app:app_from_env",
+        limits,
+        factory=True,
+        workers=workers,
+        lifespan="on",
+        **common,
     )
     supervisor = _Supervisor(config, sockets=[sock])
     supervisor.run()
