@@ -135,5 +135,5 @@ def test_csv_error_column_names_the_field_only_when_there_is_one():
 
 def test_table_shows_when_a_case_is_incomplete():
     result = invoke("batch", "--format", "table", "-", input='{"answers": {"age": 30}}\n')
-    assert "[incomplete: 27 unanswered]" in result.stdout
+    assert "[incomplete: 45 unanswered]" in result.stdout
     assert "1 case(s): self_stretching 1 (1 incomplete)" in result.stdout
