@@ -75,6 +75,7 @@ def ask_transcript() -> str:
         ("How long", "10 days"),
         ("feel like", "radiating, tingling"),
         ("A few more", "none"),
+        ("not what I do", "none"),
     ]:
         child.expect(pattern)
         child.expect("> ")
