@@ -93,7 +93,8 @@ def test_the_first_screen_is_the_emergency_checklist_with_progress():
 
 def test_each_checklist_item_shows_its_help_as_on_the_web(triage):
     """ "Sudden falls" means legs giving way, not a fall at home: the help says so."""
-    result = ask([*FIRST, "2", "35", "3", "1", "tightness", "none", "none"])
+    tight = calm(location="upper_back", sensations=("tightness",))
+    result = ask(script(**tight))
     assert "FOAM ROLLER" in result.output  # through every checklist on the way
     shown = words(result.output)
     rb = triage.rulebase
