@@ -48,7 +48,7 @@ def doc(name: str) -> str:
     return (DOCS / name).read_text()
 
 
-@pytest.mark.parametrize("name", REFERENCE)
+@pytest.mark.parametrize("name", [n for n in REFERENCE if n != "changes.md"])  # prose only
 def test_generated_blocks_are_up_to_date(name):
     text = doc(name)
     assert "<!-- generated: " in text
@@ -90,8 +90,10 @@ def interviewed(triage) -> dict[str, Any]:
     (case,) = iter_cases([str(ROOT / "cases" / "core" / "unsure-saddle.yaml")], triage.rulebase)
     interview = Interview(triage)
     ev = interview.evaluate()
+    default = {"yesno": "no", "multi": ()}  # a v1 case: questions added since are no/none
     while ev.next_questions:
-        interview.give(ev, {q.id: case.answers[q.id] for q in ev.next_questions})
+        answers = {q.id: case.answers.get(q.id, default.get(q.type)) for q in ev.next_questions}
+        interview.give(ev, answers)
         ev = interview.evaluate()
     return build_result(ev, triage.rulebase, asked=interview.asked)
 
