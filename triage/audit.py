@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .documents import DuplicateKeyError
+from .documents import DuplicateKeyError, unique_keys
 from .errors import AnswerError, TriageError
 from .service import Triage
 
@@ -294,7 +294,7 @@ def _parse(raw: bytes) -> tuple[Any, str | None]:
     try:
         return json.loads(
             raw.decode("utf-8"),
-            object_pairs_hook=_unique,
+            object_pairs_hook=unique_keys,
             parse_constant=_no_constant,
         ), None
     except RecursionError:
@@ -303,17 +303,6 @@ def _parse(raw: bytes) -> tuple[Any, str | None]:
         return None, str(exc)
     except (UnicodeDecodeError, ValueError):
         return None, "incomplete or invalid JSON (a writer killed mid-write?)"
-
-
-def _unique(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out = dict(pairs)
-    if len(out) != len(pairs):
-        seen: set[str] = set()
-        for key, _ in pairs:
-            if key in seen:
-                raise DuplicateKeyError(key)
-            seen.add(key)
-    return out
 
 
 def find_decision(

@@ -48,7 +48,8 @@ def _show(key: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+def unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object's ``object_pairs_hook``: a key given twice is a ``DuplicateKeyError``."""
     out = dict(pairs)
     if len(out) != len(pairs):
         seen: set[str] = set()
@@ -66,7 +67,7 @@ def load_json(text: str | bytes) -> Any:
     a ``json.JSONDecodeError`` at its place, as any other fault of the text is.
     """
     try:
-        return json.loads(text, object_pairs_hook=_pairs)
+        return json.loads(text, object_pairs_hook=unique_keys)
     except (json.JSONDecodeError, DuplicateKeyError):
         raise
     except ValueError as exc:
