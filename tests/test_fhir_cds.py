@@ -199,7 +199,6 @@ def every_answer(triage, **given):
         else:
             answers[q.id] = []
     answers.update(given)
-    answers = {k: v for k, v in answers.items() if v != []}
     return answers
 
 

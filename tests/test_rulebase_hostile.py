@@ -181,7 +181,7 @@ BROKEN = [
         "{question: weight_loss,",
         "{question: {weight_loss: 1},",
         "rule",
-        "when[0].question",
+        "when[1].question",  # the first rule that reads it: child-weight-loss (age first)
     ),
     (
         "10-emergency.yaml",
