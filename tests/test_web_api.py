@@ -224,7 +224,7 @@ def test_interview_walks_screens_to_the_batch_record(api, triage):
         assert screen["progress"]["done"] == steps and screen["progress"]["step"] == steps + 1
         for q in screen["questions"]:
             assert q["why"] and q["prompt"] and q["needed_by"]
-            answers[q["id"]] = plan.get(q["id"], "no")
+            answers[q["id"]] = plan.get(q["id"], [] if q["type"] == "multi" else "no")
         steps += 1
     assert body["screen"] is None
     result = body["result"]
