@@ -88,8 +88,8 @@ def answer_screen(page, answers: dict) -> None:
     )
     for name in names:
         qid = name[2:]
-        value = answers.get(qid, "no")
         kind = page.get_attribute(f"[name='{name}']", "type")
+        value = answers.get(qid, [] if kind == "checkbox" else "no")  # a multi: none by default
         if kind == "number":
             page.fill(f"[name='{name}']", str(value))
         else:
@@ -111,7 +111,7 @@ def full_answers(wanted: dict) -> dict:
     answers: dict = {}
     while (screen := triage.evaluate(answers).screen) is not None:
         for q in screen.questions:
-            answers[q.id] = q.parse(wanted.get(q.id, "no"))
+            answers[q.id] = q.parse(wanted.get(q.id, [] if q.type == "multi" else "no"))
     return {q: list(v) if isinstance(v, tuple) else v for q, v in answers.items()}
 
 
