@@ -253,7 +253,7 @@ def test_save_round_trips_through_batch(tmp_path):
 
 def test_save_keeps_answers_given_before_end_of_input(tmp_path):
     saved = tmp_path / "partial.yaml"
-    result = ask(["none", "none", "35", "none", "1"], "--save", str(saved))
+    result = ask(["none", "none", "35", "n", "1"], "--save", str(saved))
     assert result.exit_code == 1
     case = yaml.safe_load(saved.read_text())
     assert case["answers"]["location"] == "neck" and case["answers"]["fever"] == "no"
