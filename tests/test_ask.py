@@ -87,7 +87,7 @@ def test_the_first_screen_is_the_emergency_checklist_with_progress():
     first = result.output.split("> ")[0]
     assert "Step 1 of about" in first
     assert "Do you have any of these?" in first
-    assert "1) Numbness or tingling around your genitals" in first
+    assert "1) Numb or tingling skin around your genitals" in first
     assert "Where is your pain" not in first
 
 
@@ -340,7 +340,7 @@ def test_the_region_picks_the_emergency_number_and_services(region, emergency, d
 @pytest.mark.parametrize(
     ("region", "present", "absent"),
     [
-        ("uk", "refer yourself to NHS physiotherapy", "insurer"),
+        ("uk", "refer yourself to NHS physio", "insurer"),
         ("us", "American Physical Therapy Association", "NHS"),
     ],
 )
