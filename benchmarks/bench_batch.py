@@ -44,9 +44,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from reference import compile_reference
 
 
-def generate(path: Path, n: int, seed: int, missing: float) -> None:
-    """Write n random valid cases; each answer is left out with probability ``missing``."""
-    questions = list(load_rulebase().questions.values())
+def generate(path: Path, n: int, seed: int, missing: float, rules: Path | None = None) -> None:
+    """Write n random valid cases; each answer is left out with probability ``missing``.
+
+    ``rules``: another rule base's directory (a baseline's), whose own questions are asked.
+    """
+    questions = list(load_rulebase(rules).questions.values())
     rng = random.Random(seed)
     with path.open("w") as out:
         for i in range(n):
@@ -175,6 +178,59 @@ def engine_and_reference(path: Path, limit: int = 10_000, repeat: int = 5) -> No
     )
 
 
+_ENGINE_PROBE = """
+import json, sys, time
+from triage.service import Triage
+triage = Triage.load()
+cases = [json.loads(line)["answers"] for line in open(sys.argv[1])]
+multi = {q.id for q in triage.rulebase.questions.values() if q.type == "multi"}
+cases = [{k: tuple(v) if k in multi else v for k, v in a.items()} for a in cases]
+evaluate = triage.engine.evaluate
+fired = sum(len(evaluate(a).fired) for a in cases)  # warms up, and counts
+best = float("inf")
+for _ in range(int(sys.argv[2])):
+    t0 = time.process_time()
+    for a in cases:
+        evaluate(a)
+    best = min(best, time.process_time() - t0)
+print(best / len(cases) * 1e6, fired / len(cases), len(triage.rulebase.rules))
+"""
+
+
+def engine_against_baseline(path: Path, base_path: Path, baseline: Path, turns: int = 3) -> None:
+    """The engine alone, this code and the baseline's, each on cases of its own catalogue, in
+    turns (CPU time, best of each); per case and per rule fired, since a larger rule base
+    fires more rules on the same kind of random answers."""
+    best: dict[str, tuple[float, float, int]] = {}
+    for _ in range(turns):
+        for name, cases, checkout in (("this", path, None), ("baseline", base_path, baseline)):
+            env = dict(os.environ)
+            if checkout is not None:
+                env["PYTHONPATH"] = str(checkout)
+            out = subprocess.run(
+                [sys.executable, "-c", _ENGINE_PROBE, str(cases), "3"],
+                check=True,
+                capture_output=True,
+                text=True,
+                env=env,
+                cwd=tempfile.gettempdir(),
+            ).stdout.split()
+            us, fired, rules = float(out[0]), float(out[1]), int(out[2])
+            if name not in best or us < best[name][0]:
+                best[name] = (us, fired, rules)
+    print("\nthe engine alone against the baseline (each on random cases of its own questions):")
+    for name, (us, fired, rules) in best.items():
+        print(
+            f"  {name:<9} {us:>7.1f} us/case  {fired:>5.2f} rules fired/case  "
+            f"{us / fired:>5.1f} us/rule fired  ({rules} rules)"
+        )
+    this, base = best["this"], best["baseline"]
+    print(
+        f"  this code against the baseline: {this[0] / base[0]:.2f}x per case, "
+        f"{(this[0] / this[1]) / (base[0] / base[1]):.2f}x per rule fired"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -231,6 +287,10 @@ def main() -> None:
         for n in sizes:
             path = Path(tmp) / f"cases-{n}.jsonl"
             generate(path, n, args.seed, args.missing)
+            # The baseline answers its own catalogue: same generator, same seed.
+            base_path = Path(tmp) / f"baseline-{n}.jsonl"
+            if args.baseline:
+                generate(base_path, n, args.seed, args.missing, args.baseline / "rules")
             repeat = args.repeat or (3 if n < 100_000 else 1)
             # Other work on a shared machine only ever slows a run down: keep the fastest run
             # (and the highest peak memory), taking turns so that a slow spell hits both.
@@ -240,8 +300,10 @@ def main() -> None:
             runs: dict[tuple[str, int], list[tuple[float, float]]] = {k: [] for k in keys}
             for _ in range(repeat):
                 for code, jobs in runs:
-                    checkout = args.baseline if code == "baseline" else None
-                    runs[code, jobs].append(run(path, jobs, checkout))
+                    if code == "baseline":
+                        runs[code, jobs].append(run(base_path, jobs, args.baseline))
+                    else:
+                        runs[code, jobs].append(run(path, jobs))
             rates: dict[tuple[str, int], float] = {}
             for (code, jobs), results in runs.items():
                 seconds = min(r[0] for r in results)
@@ -273,6 +335,9 @@ def main() -> None:
         print(f"{'cases':>9} {'jobs':>4} {'runs':>4} {'seconds':>8} {'cases/s':>8} {'peak MiB':>8}")
         print(f"{n:>9} {cpus:>4} {repeat:>4} {seconds:>8.1f} {n / seconds:>8.0f} {rss:>8.0f}")
         engine_and_reference(first)
+        if args.baseline:
+            generate(base_path, sizes[0], args.seed, args.missing, args.baseline / "rules")
+            engine_against_baseline(first, base_path, args.baseline)
         stages(first)
 
 
