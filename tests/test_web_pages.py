@@ -11,6 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 from conftest import CALM
+from web_forms import as_answers, as_shown, fields, options, questions, shown
 from web_support import client
 
 from triage.cli import main
@@ -61,43 +62,78 @@ def test_start_page_then_the_first_screen(web, triage):
     assert "Back to the previous question" not in first.text  # nothing to go back to
 
 
+def answered(web, wanted: dict, stop) -> tuple[list[tuple[str, dict]], str]:
+    """From the start, answer each screen the page asks from ``wanted`` (the table of
+    ``web_forms`` for the rest) until ``stop(ids, page)``, given the question ids of the
+    screens answered and the page reached: each answered page with what was sent for it,
+    and the page reached, not answered."""
+    page = submit(web, {}, action="start")
+    steps: list[tuple[str, dict]] = []
+    for _ in range(60):
+        assert page.status_code == 200 and 'class="decision' not in page.text, page.text[:2000]
+        if stop([list(questions(text)) for text, _ in steps], page.text):
+            return steps, page.text
+        sent = fields(page.text, wanted)
+        steps.append((page.text, sent))
+        page = submit(web, hidden_answers(page.text), **sent)
+    raise AssertionError("the interview did not reach the screen wanted")
+
+
+def after(step: tuple[str, dict]) -> dict:
+    """The answers once a screen's page was sent: those it carried and its own."""
+    page, sent = step
+    return {**hidden_answers(page), **as_answers(sent, page)}
+
+
 def test_each_answer_moves_on_and_travels_in_the_page(web, triage):
     page = submit(web, {}, action="none")
     assert hidden_answers(page.text) == flags(triage, FIRST)
     page = submit(web, flags(triage, FIRST), action="none")
-    assert "Where is your pain mainly?" in page.text
-    page = submit(web, FLAGS, location="lower_back")
-    assert "How old are you" in page.text
-    assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back"}
-    page = submit(web, {**FLAGS, "location": "lower_back"}, age="52")
-    assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back", "age": 52}
+    assert hidden_answers(page.text) == FLAGS
+    # each answer travels in the next page, which asks the screen the engine picks next
+    answers = dict(FLAGS)
+    for step in (3, 4):
+        assert f"Step {step} of about" in page.text
+        asked = triage.evaluate(answers).screen
+        assert list(questions(page.text)) == [q.id for q in asked.questions]
+        sent = fields(page.text, {"age": 52})
+        answers.update(as_answers(sent, page.text))
+        page = submit(web, hidden_answers(page.text), **sent)
+        assert hidden_answers(page.text) == answers
     assert "Step 5 of about" in page.text
-    # multi: several boxes, or none at all
-    answers = {**FLAGS, "location": "neck", "age": 40, "severity": 3, "duration_weeks": 1}
+    # multi: several boxes (sent in any order, kept in the question's order), or none at all
+    _, page_text = answered(web, {}, lambda ids, text: "checkbox" in questions(text).values())
+    (multi,) = [q for q, kind in questions(page_text).items() if kind == "checkbox"]
+    first, second = options(page_text, multi)[:2]
     pairs = [
-        ("answers", json.dumps(answers)),
-        ("q.sensations", "ache"),
-        ("q.sensations", "stiffness"),
+        ("answers", json.dumps(hidden_answers(page_text))),
+        (f"q.{multi}", second),
+        (f"q.{multi}", first),
     ]
     form = {"content-type": "application/x-www-form-urlencoded"}
     page = web.post("/interview", content=urlencode(pairs), headers=form)
-    assert hidden_answers(page.text)["sensations"] == ["stiffness", "ache"]
+    assert hidden_answers(page.text)[multi] == [first, second]
+    page = submit(web, hidden_answers(page_text))  # no box ticked: an answer, none of them
+    assert hidden_answers(page.text)[multi] == []
 
 
 def test_back_undoes_the_last_screen(web):
-    answers = {**FLAGS, "location": "lower_back", "age": 52}
-    page = submit(web, answers, action="back")
-    assert "How old are you" in page.text
-    assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back"}
-    assert re.search(r'name="q\.age"[^>]* value="52"', page.text)  # the answer it had
-    page = submit(web, {**FLAGS, "location": "lower_back"}, action="back")
+    # through the location screen and the one after it, whatever that asks
+    steps, _ = answered(web, {"severity": 7}, lambda ids, _: ids[-2:-1] == [["location"]])
+    (last, sent), (before, _) = steps[-1], steps[-2]
+    page = submit(web, after(steps[-1]), action="back")
+    assert list(questions(page.text)) == list(questions(last))
+    assert hidden_answers(page.text) == hidden_answers(last)
+    assert as_shown(sent) and shown(page.text) == as_shown(sent)  # the answer it had
+    page = submit(web, hidden_answers(last), action="back")
     assert "Where is your pain mainly?" in page.text
-    assert hidden_answers(page.text) == FLAGS
+    assert hidden_answers(page.text) == hidden_answers(before)
     assert 'value="lower_back" checked' in page.text
 
 
 def test_a_missing_or_wrong_answer_shows_the_screen_again_with_the_error(web):
-    answers = {**FLAGS, "location": "lower_back"}
+    _, age = answered(web, {}, lambda ids, text: "age" in questions(text))
+    answers = hidden_answers(age)
     page = submit(web, answers)
     assert page.status_code == 422
     assert "There is a problem" in page.text and "Please type an answer." in page.text
@@ -106,7 +142,8 @@ def test_a_missing_or_wrong_answer_shows_the_screen_again_with_the_error(web):
     assert page.status_code == 422 and 'aria-invalid="true"' in page.text
     assert "120" in page.text.split("There is a problem")[1].split("</div>")[0]
     assert 'value="200"' in page.text  # what was typed is kept
-    page = submit(web, FLAGS, location="elbow")
+    _, where = answered(web, {}, lambda ids, text: "location" in questions(text))
+    page = submit(web, hidden_answers(where), location="elbow")
     assert page.status_code == 422 and "There is a problem" in page.text
 
 
@@ -130,17 +167,19 @@ def test_answers_that_cannot_be_read_are_a_clear_400_page(web):
     )
 
 
-def test_back_takes_the_screens_from_the_page_or_finds_them_again(web, triage):
-    answers = {**FLAGS, "location": "lower_back", "age": 52, "severity": 7}
-    screens = [list(flags(triage, g)) for g in (FIRST, SECOND)]
-    # the page's own record of its screens: Back undoes the last one, here two answers at once
-    mine = json.dumps([*screens, ["location"], ["age", "severity"]])
+def test_back_takes_the_screens_from_the_page_or_finds_them_again(web):
+    steps, _ = answered(web, {}, lambda ids, _: len(ids) == 5)
+    answers = after(steps[-1])
+    screens = [list(questions(page)) for page, _ in steps]
+    # the page's own record of its screens: Back undoes the last one, here two screens at once
+    mine = json.dumps([*screens[:-2], screens[-2] + screens[-1]])
     page = submit(web, answers, action="back", screens=mine)
-    assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back"}
+    assert hidden_answers(page.text) == hidden_answers(steps[-2][0])
     # one that does not fit the answers is ignored: the interview is traced again
-    for screens in ('[["elbow"]]', "not json", '[["location"], ["location"]]', "[[]]"):
+    twice = json.dumps([screens[-1][:1], screens[-1][:1]])
+    for screens in ('[["elbow"]]', "not json", twice, "[[]]"):
         page = submit(web, answers, action="back", screens=screens)
-        assert hidden_answers(page.text) == {**FLAGS, "location": "lower_back", "age": 52}
+        assert hidden_answers(page.text) == hidden_answers(steps[-1][0])
 
 
 def test_get_of_a_post_page_goes_to_the_start(web):
@@ -149,13 +188,13 @@ def test_get_of_a_post_page_goes_to_the_start(web):
 
 
 def complete(web, answers: dict) -> str:
-    """Answer each screen from ``answers`` (no to the rest) until the result page."""
+    """Answer each screen the page asks from ``answers`` (the table of ``web_forms`` for the
+    rest) until the result page."""
     page = submit(web, {}, action="start")
     for _ in range(60):
         if 'class="decision' in page.text:
             return page.text
-        qids = dict.fromkeys(re.findall(r'name="q\.([a-z_]+)"', page.text))
-        page = submit(web, hidden_answers(page.text), **{q: answers.get(q, "no") for q in qids})
+        page = submit(web, hidden_answers(page.text), **fields(page.text, answers))
         assert page.status_code == 200, page.text[:2000]
     raise AssertionError("the interview did not end")
 
@@ -256,7 +295,7 @@ def test_the_answers_download_for_a_clinic_as_fhir_that_batch_reads(web, triage,
         ({**CALM, "sensations": "ache"}, "self_stretching"),
         ({**CALM, "location": "upper_back", "sensations": "tightness"}, "tool_use"),
         ({**CALM, "fever": "yes"}, "doctor"),
-        ({**CALM, "both_legs": "yes"}, "emergency"),
+        ({**CALM, "both_legs": "yes", "both_legs_new": "yes"}, "emergency"),
     ],
 )
 def test_the_next_step_is_said_once(web, answers, disposition):
