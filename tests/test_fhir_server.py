@@ -132,6 +132,18 @@ def test_every_fhir_error_is_an_operation_outcome(triage, method, path, headers,
         assert reply.headers["allow"]
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT"])
+def test_an_operation_is_not_read_as_a_resource_id(triage, method):
+    """``Questionnaire/$next-question`` is the operation, though ``Questionnaire/{id}`` matches
+    it too: every other method is 405, and ``Allow`` names POST alone (as the OpenAPI
+    document does)."""
+    with client(triage) as api:
+        reply = api.request(method, "/fhir/Questionnaire/$next-question")
+        other = api.request(method, "/fhir/Questionnaire/back-neck-triage")
+    assert reply.status_code == 405 and reply.headers["allow"] == "POST"
+    assert other.headers.get("allow", "GET") == "GET"  # a real id is still read with GET
+
+
 @pytest.mark.parametrize(
     "accept",
     [
