@@ -66,8 +66,8 @@ def _route(e: Endpoint, allowed: Callable[[str], list[str]]) -> Route:
     pattern = fhir and "{" in e.path
 
     async def handle(request: Request) -> Response:
-        if pattern and e.method not in allowed(request.url.path):
-            return await not_allowed(request, allowed(request.url.path))
+        if pattern and e.method not in allowed(request.scope["path"]):
+            return await not_allowed(request, allowed(request.scope["path"]))
         try:
             if fhir:
                 negotiate(request, e.method)
@@ -91,11 +91,11 @@ def _fallback(allowed: Callable[[str], list[str]]) -> Route:
     """Any other ``/fhir/`` request: 405 (with ``Allow``) on a known path, else 404."""
 
     async def handle(request: Request) -> Response:
-        path = request.url.path
+        path = request.scope["path"]  # as the routes match it (a URL drops a final newline)
         methods = allowed(path)
         if methods:
             return await not_allowed(request, methods)
-        return await outcome(Refused(404, f"not found: no FHIR endpoint at {path}"))
+        return await outcome(Refused(404, f"not found: no FHIR endpoint at {path!r}"))
 
     return Route("/fhir/{rest:path}", handle, methods=METHODS)
 
