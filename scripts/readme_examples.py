@@ -65,10 +65,10 @@ def ask_transcript() -> str:
     child.logfile_read = out
     for pattern, text in [
         ("Step 1", "why 2"),
-        ("Based on", "none"),
+        ("advice could be", "none"),
         ("Step 2", "none"),
         ("How old", "52"),
-        ("Before we suggest", "none"),
+        ("Are you pregnant", "n"),
         ("mainly", "lowr back"),
         ("did you mean", "yes"),
         ("How bad", "7/10"),

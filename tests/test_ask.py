@@ -206,8 +206,18 @@ def test_why_explains_in_plain_words_without_rule_ids():
     out = result.output
     assert "Why we ask: This can mean the nerves at the base of the spine" in out
     assert "the advice could be: Emergency" in out
-    assert "Based on: NHS England (GIRFT); NHS." in out
     assert "ces-saddle-numbness" not in out
+    # Sources are for a reviewer (explain), as on the web page.
+    assert "Based on" not in out and "GIRFT" not in out
+
+
+def test_a_person_sees_reasons_without_sources_and_a_reviewer_with_them():
+    lines = script(**calm(severity=8))
+    plain = words(ask(lines).output)
+    assert "BOOK A PHYSICAL THERAPIST" in plain
+    assert "(Source:" not in plain and "NICE guideline NG59" not in plain
+    explained = words(ask(lines, "--explain").output)
+    assert "(Source:" in explained or "source: " in explained
 
 
 def test_quit_leaves_without_a_result():
@@ -243,7 +253,7 @@ def test_save_round_trips_through_batch(tmp_path):
 
 def test_save_keeps_answers_given_before_end_of_input(tmp_path):
     saved = tmp_path / "partial.yaml"
-    result = ask(["none", "none", "35", "none", "1"], "--save", str(saved))
+    result = ask(["none", "none", "35", "n", "1"], "--save", str(saved))
     assert result.exit_code == 1
     case = yaml.safe_load(saved.read_text())
     assert case["answers"]["location"] == "neck" and case["answers"]["fever"] == "no"

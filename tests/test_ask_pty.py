@@ -65,7 +65,7 @@ def test_a_narrow_terminal_gets_wrapped_screens_and_a_pager_for_the_long_advice(
     answer(child, "Step 1 of about", "none")
     answer(child, "Step 2 of about", "none")
     answer(child, "How old", "40")
-    answer(child, "Before we suggest exercises", "none")
+    answer(child, "Are you pregnant", "n")
     answer(child, "Where is your pain", "lower back")
     answer(child, "How bad", "3/10")
     answer(child, "How long", "3 days")

@@ -293,7 +293,7 @@ class _Engine(KnowledgeEngine):
     answers: Mapping[str, Any]
     firings: list[Firing]
     verdicts: list[VerdictInfo]
-    top_rank: int | None
+    declared: list[tuple[int, str]]  # (rank, rule) of the Verdict facts declared
 
     def case_facts(self, answers: Mapping[str, Any]) -> list[Fact]:
         """The facts a case starts from: what the alpha network says holds, or the answers."""
@@ -342,7 +342,7 @@ class _Engine(KnowledgeEngine):
         """
         self.agenda = Agenda()
         self.facts = FactList()
-        self.top_rank = None
+        self.declared = []
         self.matcher.reset()
         declare = self.facts.declare
         for fact in chain.from_iterable(deffacts() for deffacts in self.get_deffacts()):
@@ -354,16 +354,20 @@ class _Engine(KnowledgeEngine):
         self.running = False
 
     def conclude(self, info: VerdictInfo) -> None:
-        """Record a disposition; declare a Verdict only when it is more urgent than any so far.
+        """Record a disposition; declare a Verdict only when some pattern could tell it apart.
 
-        Every pattern on Verdict facts is "none at all" or "none with rank >= p", which a
-        Verdict of rank r can only change if r exceeds the most urgent one declared already.
+        Every pattern on Verdict facts is "none with rank >= p" or "none with rank >= p from a
+        rule other than R" (a need that can only block its own rule). A Verdict of rank r from
+        rule X changes neither when a declared one of rank >= r comes from X itself, or when
+        two of rank >= r come from different rules (one of them is not R, whatever R is).
         """
         self.verdicts.append(info)
-        rank = info.outcome.rank
-        if self.top_rank is None or rank > self.top_rank:
-            self.top_rank = rank
-            self.add_fact(Verdict, rule=info.rule, rank=rank, via=info.via or "")
+        rank, rule = info.outcome.rank, info.rule
+        above = [r for k, r in self.declared if k >= rank]
+        if rule in above or len(set(above)) >= 2:
+            return
+        self.declared.append((rank, rule))
+        self.add_fact(Verdict, rule=rule, rank=rank, via=info.via or "")
 
 
 def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) -> type[_Engine]:

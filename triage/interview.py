@@ -82,8 +82,8 @@ def shown(question: Question, value: Any) -> str:
 
 
 def why(ev: Evaluation, question: Question, rb: RuleBase) -> list[str]:
-    """MYCIN's WHY in a patient's words: why this is asked, what it could lead to, and from
-    which sources (rule ids and full citations are for `triage explain`)."""
+    """MYCIN's WHY in a patient's words: why this is asked and what it could lead to (the
+    rules and their sources are for a reviewer, in `triage explain`)."""
     lines = [f"Why we ask: {question.why}"]
     rules = [rb.rule(r) for r in ev.needs.get(question.id, [])]
     outcomes = [rb.outcome(r.disposition, r.timeframe) for r in rules if r.disposition]
@@ -91,9 +91,6 @@ def why(ev: Evaluation, question: Question, rb: RuleBase) -> list[str]:
         top = max(outcomes, key=lambda o: o.rank)
         when = "If the answer is yes" if question.type == "yesno" else "Depending on the answer"
         lines.append(f"{when}, the advice could be: {top.label}.")
-    names = dict.fromkeys(str(rb.sources[s]["short"]) for r in rules for s in r.sources)
-    if names:
-        lines.append("Based on: " + "; ".join(names) + ".")
     return lines
 
 

@@ -115,13 +115,14 @@ def render_summary(record: dict[str, Any], *, width: int = WIDTH, why: bool = Tr
     main = _main(record)
     if main and why:
         out.add("")
-        out.para(_with_sources(main[0]), lead="Why: ")
+        out.para(main[0]["text"], lead="Why: ")
     out.add("")
     out.para(next_step(record["plan"]), lead="What to do now: ")
     return "\n".join(out.lines)
 
 
 def _with_sources(reason: dict[str, Any]) -> str:
+    """A reason with its sources' short names: for a reviewer (``explain``), not a person."""
     names = reason.get("source_names") or []
     return reason["text"] + (f" (Source: {'; '.join(names)}.)" if names else "")
 
@@ -140,7 +141,7 @@ def render_details(
     if len(main) > 1 or record.get("unsure"):
         out.head("More about why")
         for r in main[1:]:
-            out.bullet(_with_sources(r))
+            out.bullet(_with_sources(r) if explain else r["text"])
         if record.get("unsure"):
             unsure = "; ".join(_asked_as(rb, q) for q in record["unsure"])
             out.bullet(f"You were not sure about: {unsure}.")
