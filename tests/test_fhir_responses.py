@@ -294,9 +294,9 @@ def test_a_response_without_id_is_named_by_its_file(tmp_path, triage):
 
 def test_ask_saves_a_response_that_batch_and_ask_read_back(tmp_path, triage):
     saved = tmp_path / "visit.fhir.json"
-    # v2's screens: emergency signs, warning signs, age, person fit, location (lower back),
-    # worst pain, how long, feel, more signs, outlook
-    typed = "none\nnone\n52\nnone\n3\n7\n10 days\nradiating\nnone\nnone\n"
+    # v2's screens: emergency signs, warning signs, age, pregnant, location (lower back),
+    # worst pain, how long, feel, a few more questions (the rolling risks among them), outlook
+    typed = "none\nnone\n52\nn\n3\n7\n10 days\nradiating\nnone\nnone\n"
     run = CliRunner().invoke(main, ["ask", "--no-pager", "--save", str(saved)], input=typed)
     assert run.exit_code == 0, run.output
     doc = valid(saved.read_text(), triage.rulebase)
