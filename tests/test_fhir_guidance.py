@@ -77,7 +77,7 @@ def test_an_error_record_is_an_operation_outcome_with_its_one_line(tmp_path, tri
     assert f"error: {line}" in result.output
 
 
-def test_one_worker_and_several_write_the_same_bytes(tmp_path):
+def test_one_worker_and_several_write_the_same_bytes(tmp_path, triage):
     """Workers build the resources (the writer's encoder runs in them); the output must not
     depend on how many there are."""
     (tmp_path / "bad.jsonl").write_text('{"answers": {"age": 200}}\nnot json\n{"answers": {}}\n')
@@ -101,4 +101,10 @@ def test_one_worker_and_several_write_the_same_bytes(tmp_path):
         for jobs in ("1", "2")
     ]
     assert runs[0].returncode == runs[1].returncode == 1
-    assert runs[0].stdout == runs[1].stdout and runs[0].stdout.count(b"\n") == 148 + 3
+    corpus = list(iter_cases([str(ROOT / "cases")], triage.rulebase))  # grows with the rules
+    assert runs[0].stdout == runs[1].stdout
+    lines = runs[0].stdout.splitlines()
+    assert len(lines) == len(corpus) + 3  # one resource per input case, the bad ones too
+    last = [valid(line, triage.rulebase) for line in lines[-3:]]
+    assert [doc["resourceType"] for doc in last] == ["OperationOutcome"] * 2 + ["GuidanceResponse"]
+    assert last[-1]["status"] == "data-required"  # no answers: the questions still to ask

@@ -132,6 +132,28 @@ def test_every_fhir_error_is_an_operation_outcome(triage, method, path, headers,
         assert reply.headers["allow"]
 
 
+@pytest.mark.parametrize("method", ["GET", "HEAD", "OPTIONS", "PUT"])
+def test_an_operation_is_not_read_as_a_resource_id(triage, method):
+    """``Questionnaire/$next-question`` is the operation, though ``Questionnaire/{id}`` matches
+    it too: every other method is 405, and ``Allow`` names POST alone (as the OpenAPI
+    document does)."""
+    with client(triage) as api:
+        reply = api.request(method, "/fhir/Questionnaire/$next-question")
+        other = api.request(method, "/fhir/Questionnaire/back-neck-triage")
+    assert reply.status_code == 405 and reply.headers["allow"] == "POST"
+    assert other.headers.get("allow", "GET") == "GET"  # a real id is still read with GET
+
+
+def test_an_id_of_a_newline_is_not_found_not_a_method_refused(triage):
+    """The path as the routes match it decides ``Allow``, not the URL (which drops a final
+    newline): no 405 that allows nothing."""
+    with client(triage) as api:
+        read = api.get("/fhir/Library/%0A")
+        unknown = api.get("/fhir/Nope/%0A")
+    assert read.status_code == unknown.status_code == 404
+    assert "\n" not in issue_of(unknown)["diagnostics"]  # one line
+
+
 @pytest.mark.parametrize(
     "accept",
     [

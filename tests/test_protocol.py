@@ -16,7 +16,12 @@ def interview(triage, oracle):
         assert q.id not in answers, "a question is never asked twice"
         assert ev.needs[q.id], "every question asked names the rule that needs it"
         asked.append(q.id)
-        answers[q.id] = q.parse(oracle.get(q.id, "no" if q.type == "yesno" else _neutral(q)))
+        answers[q.id] = _answer(q, oracle)
+
+
+def _answer(q, oracle):
+    """The oracle's answer to ``q``; a question it leaves out gets a neutral one."""
+    return q.parse(oracle.get(q.id, "no" if q.type == "yesno" else _neutral(q)))
 
 
 def _neutral(q):
@@ -76,7 +81,7 @@ def test_interview_and_batch_give_the_same_result(triage):
     }
     ev, asked = interview(triage, oracle)
     batch = triage.result(
-        Case("x", "x", {q: triage.rulebase.questions[q].parse(oracle.get(q, "no")) for q in asked})
+        Case("x", "x", {q: _answer(triage.rulebase.questions[q], oracle) for q in asked})
     )
     assert (batch["disposition"], batch["fired"]) == (ev.outcome.disposition, ev.fired)
     assert batch["complete"] is True

@@ -134,10 +134,10 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         Route("/cds-services/{id}/feedback", cds_feedback, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    fhir_ops = [
+    fhir_ops = [  # the catch-all of unknown FHIR paths (404 or 405) is no operation
         (method, r.path)
         for r in routes
-        if isinstance(r, Route) and r.path.startswith(FHIR_PREFIX)
+        if isinstance(r, Route) and r.path.startswith(FHIR_PREFIX) and "{rest:path}" not in r.path
         for method in sorted((r.methods or set()) - {"HEAD"})
     ]
     openapi = json_bytes(openapi_document(triage.rulebase, fhir_ops))

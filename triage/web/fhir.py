@@ -12,6 +12,8 @@ the same; and every error, an unknown path or method among them, is an Operation
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
@@ -36,13 +38,36 @@ def fhir_routes(triage: Triage, region: str | None, records: Records) -> list[Ro
     """One route per FHIR or CDS Hooks endpoint; decisions they make go to the audit log.
     Last, a route that answers any other ``/fhir/`` path or method with an OperationOutcome."""
     mounted = endpoints(triage, region, records.audit)
-    return [*(_route(e) for e in mounted), _fallback(mounted)]
+    allowed = _allowed_methods(mounted)
+    return [*(_route(e, allowed) for e in mounted), _fallback(allowed)]
 
 
-def _route(e: Endpoint) -> Route:
+def _allowed_methods(mounted: list[Endpoint]) -> Callable[[str], list[str]]:
+    """The methods each ``/fhir/`` path is served with, for ``Allow``. A path that an endpoint
+    names as it is (the operation ``Questionnaire/$next-question``) is that endpoint's alone,
+    though a pattern (``Questionnaire/{id}``) matches it too: ``$`` is never in a FHIR id."""
+    fhir = [e for e in mounted if e.path.startswith(FHIR)]
+    literal: dict[str, set[str]] = {}
+    for e in fhir:
+        if "{" not in e.path:
+            literal.setdefault(e.path, set()).add(e.method)
+    patterns = [(compile_path(e.path)[0], e.method) for e in fhir]
+
+    def allowed(path: str) -> list[str]:
+        if path in literal:
+            return sorted(literal[path])
+        return sorted({m for regex, m in patterns if regex.match(path)})
+
+    return allowed
+
+
+def _route(e: Endpoint, allowed: Callable[[str], list[str]]) -> Route:
     fhir = e.path.startswith(FHIR)
+    pattern = fhir and "{" in e.path
 
     async def handle(request: Request) -> Response:
+        if pattern and e.method not in allowed(request.scope["path"]):
+            return await not_allowed(request, allowed(request.scope["path"]))
         try:
             if fhir:
                 negotiate(request, e.method)
@@ -62,19 +87,23 @@ def _route(e: Endpoint) -> Route:
     return Route(e.path, handle, methods=[e.method])
 
 
-def _fallback(mounted: list[Endpoint]) -> Route:
+def _fallback(allowed: Callable[[str], list[str]]) -> Route:
     """Any other ``/fhir/`` request: 405 (with ``Allow``) on a known path, else 404."""
-    known = [(compile_path(e.path)[0], e.method) for e in mounted if e.path.startswith(FHIR)]
 
     async def handle(request: Request) -> Response:
-        path = request.url.path
-        allowed = sorted({m for regex, m in known if regex.match(path)})
-        if allowed:
-            words = f"method {request.method} not allowed (allowed: {', '.join(allowed)})"
-            return await outcome(Refused(405, words), {"Allow": ", ".join(allowed)})
-        return await outcome(Refused(404, f"not found: no FHIR endpoint at {path}"))
+        path = request.scope["path"]  # as the routes match it (a URL drops a final newline)
+        methods = allowed(path)
+        if methods:
+            return await not_allowed(request, methods)
+        return await outcome(Refused(404, f"not found: no FHIR endpoint at {path!r}"))
 
     return Route("/fhir/{rest:path}", handle, methods=METHODS)
+
+
+async def not_allowed(request: Request, methods: list[str]) -> Response:
+    """405 with ``Allow``: the path is known, the method is not served there."""
+    words = f"method {request.method} not allowed (allowed: {', '.join(methods)})"
+    return await outcome(Refused(405, words), {"Allow": ", ".join(methods)})
 
 
 def negotiate(request: Request, method: str) -> None:
