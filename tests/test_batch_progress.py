@@ -29,7 +29,7 @@ def test_a_terminal_sees_progress_and_a_last_line(tmp_path):
         sys.executable,
         ["-m", "triage", "batch", "--jobs", "2", "-o", str(out), str(cases)],
         encoding="utf-8",
-        timeout=120,
+        timeout=300,  # a cap on waiting for the state, for a loaded machine
     )
     child.expect(r"3,000 case\(s\) evaluated in [\d.]+ s")
     child.expect(pexpect.EOF)

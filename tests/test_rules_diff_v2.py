@@ -48,7 +48,8 @@ def test_the_diff_lists_each_v2_rule_change(v1):
     assert chest["fields"] == ["when"]
     assert chest["after"]["when"] == ["chest_symptoms is one of yes, unsure"]
     assert rules["persistent-6-weeks"]["after"]["timeframe"] == "within_2_weeks"
-    assert "fragility-fracture-age" not in rules  # unchanged rules are not listed
+    assert "weight-loss" not in rules  # unchanged rules are not listed
+    assert rules["fragility-fracture-age"]["fields"] == ["reason"]  # plainer words only
     assert {c["change"] for c in d["rules"]} <= {"added", "changed", "removed"}
 
 

@@ -83,13 +83,17 @@ def test_every_route_is_in_the_document():
     app = API.app
     while not hasattr(app, "routes"):  # through the middlewares to the Starlette app
         app = app.app
-    served = set()
+    served, hidden = set(), set()
     for route in app.routes:
         if isinstance(route, Mount):
             served.add((route.path + "/{path}", "GET"))
+        elif isinstance(route, Route) and not route.include_in_schema:
+            hidden.add(route.path)
         elif isinstance(route, Route):
             served |= {(route.path, m) for m in route.methods or () if m != "HEAD"}
     assert served == documented
+    # Only the catch-all of unknown FHIR paths (a 404 or 405, no operation) is left out.
+    assert hidden == {"/fhir/{rest:path}"}
 
 
 @pytest.mark.parametrize(

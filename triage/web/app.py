@@ -134,10 +134,10 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         Route("/cds-services/{id}/feedback", cds_feedback, methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC), name="static"),
     ]
-    fhir_ops = [  # the catch-all of unknown FHIR paths (404 or 405) is no operation
+    fhir_ops = [
         (method, r.path)
         for r in routes
-        if isinstance(r, Route) and r.path.startswith(FHIR_PREFIX) and "{rest:path}" not in r.path
+        if isinstance(r, Route) and r.path.startswith(FHIR_PREFIX) and r.include_in_schema
         for method in sorted((r.methods or set()) - {"HEAD"})
     ]
     openapi = json_bytes(openapi_document(triage.rulebase, fhir_ops))
@@ -169,7 +169,7 @@ def guarded(route: Any, origins: tuple[str, ...]) -> Any:
     media = MEDIA_TYPES.get(path) or next(
         (v for k, v in FAMILY_MEDIA_TYPES.items() if path.startswith(k)), None
     )
-    if "{rest:path}" in path:  # the catch-all of unknown FHIR paths: a 404 or 405 first
+    if not route.include_in_schema:  # the catch-all of unknown FHIR paths: a 404 or 405 first
         media = None
     endpoint: Handler = route.endpoint  # type: ignore[assignment]
 
@@ -180,7 +180,9 @@ def guarded(route: Any, origins: tuple[str, ...]) -> Any:
         return await endpoint(request)
 
     methods = sorted(route.methods - {"HEAD"}) if route.methods else None
-    return Route(path, checked, methods=methods, name=route.name)
+    return Route(
+        path, checked, methods=methods, name=route.name, include_in_schema=route.include_in_schema
+    )
 
 
 def warm_up(triage: Triage) -> None:

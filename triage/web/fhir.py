@@ -97,7 +97,8 @@ def _fallback(allowed: Callable[[str], list[str]]) -> Route:
             return await not_allowed(request, methods)
         return await outcome(Refused(404, f"not found: no FHIR endpoint at {path!r}"))
 
-    return Route("/fhir/{rest:path}", handle, methods=METHODS)
+    # Not an operation of the API (it answers only 404 or 405), so not in the OpenAPI document.
+    return Route("/fhir/{rest:path}", handle, methods=METHODS, include_in_schema=False)
 
 
 async def not_allowed(request: Request, methods: list[str]) -> Response:
