@@ -66,6 +66,14 @@ def test_an_emergency_sign_ends_the_interview_on_the_first_screen():
     assert ev.next_questions == [] and ev.screen is None
 
 
+def test_each_sign_of_the_first_checklist_is_an_emergency_on_its_own():
+    # So a yes to any one can end the checklist at once (the web page says so).
+    for sign in EMERGENCY_SIGNS:
+        ev = TRIAGE.evaluate({sign: "yes"})
+        assert ev.outcome.disposition == "emergency", sign
+        assert not set(EMERGENCY_SIGNS) & set(ev.needs), sign
+
+
 def test_a_screen_shows_only_the_members_still_needed():
     # saddle numbness unsure already gives "see a doctor today": the same-day question on the
     # next screen (effort pain, possible angina) cannot change that, the emergency ones can.

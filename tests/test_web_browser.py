@@ -170,7 +170,7 @@ def test_why_and_back(page, server):
     start(page, server)
     assert page.locator("h1").inner_text().endswith("Do you have any of these?")
     go(page, "button[value=none]")  # "None of these"
-    why = page.locator("details.why").first
+    why = page.locator("fieldset:has(#q-fever-yes) details.why")
     assert not why.locator("p").first.is_visible()
     why.locator("summary").click()
     assert "infection" in why.locator("p").first.inner_text()  # fever: why it matters
@@ -219,11 +219,12 @@ def test_keyboard_only(page, server):
             break
     page.keyboard.press("Enter")
     page.wait_for_selector("#q-fever-yes")  # the next screen: the answers were taken
+    first = page.locator("form.screen input[type=radio]").first.get_attribute("id")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Tab")
     page.keyboard.press("Space")  # a radio is chosen with the space bar too
-    assert page.is_checked("#q-fever-yes")
+    assert first.endswith("-yes") and page.is_checked(f"#{first}")
     assert page.locator(".progress").inner_text().startswith("Step 2 of about")
 
 
