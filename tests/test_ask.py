@@ -341,7 +341,7 @@ def test_the_region_picks_the_emergency_number_and_services(region, emergency, d
 @pytest.mark.parametrize(
     ("region", "present", "absent"),
     [
-        ("uk", "refer yourself to NHS physio", "insurer"),
+        ("uk", "book NHS physio yourself", "insurer"),
         ("us", "American Physical Therapy Association", "NHS"),
     ],
 )

@@ -79,7 +79,7 @@ def test_a_narrow_terminal_gets_wrapped_screens_and_a_pager_for_the_long_advice(
     child.expect("PAGED\\|.*Pelvic tilt")
     assert finish(child) == 0
     shown = child.logfile_read.getvalue().replace("\r", "")
-    assert "Numb or tingling skin around your genitals" in shown
+    assert "Numb or tingling skin where a saddle would touch" in shown
     for line in shown.split("\n"):
         visible = re.sub(r"\x1b\[[0-9;]*m", "", line).replace("PAGED|", "")
         assert len(visible) <= 60, line

@@ -173,4 +173,4 @@ def test_a_very_short_terminal_keeps_the_decision_and_the_number_on_screen():
     assert ended(child) == 0
     last = screen(child, 12, 60)
     assert "EMERGENCY: GET HELP NOW. CALL AN AMBULANCE OR GO TO A\n HOSPITAL" in last
-    assert "Call 999 or go to an emergency department now" in flat(last), last
+    assert "Call 999. Or go to an emergency department" in flat(last), last

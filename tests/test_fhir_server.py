@@ -223,7 +223,7 @@ def test_saved_and_downloaded_responses_are_authored_and_unique(triage, tmp_path
     assert a["authored"] and a["id"] != b["id"] and not a["id"].startswith("web-20")
     assert a["identifier"]["value"] != b["identifier"]["value"]
     assert one.headers["content-disposition"] != two.headers["content-disposition"]
-    assert "&lt;" not in a["text"]["div"] and "A temperature of 38" in a["text"]["div"]
+    assert "&lt;" not in a["text"]["div"] and "A fever of 38" in a["text"]["div"]
 
 
 def test_the_questionnaire_has_a_date_and_a_narrative(triage):

@@ -192,7 +192,7 @@ def test_a_warning_sign_in_pregnancy_says_contact_the_maternity_unit():
     assert r["disposition"] == "emergency"
     shown = render_summary(r, width=1000) + render_details(r, RB, width=1000)
     text = " ".join(shown.split())
-    assert "maternity unit now" in text and "bleeding is heavy" in text
+    assert "maternity unit now" in text and "If you bleed a lot" in text
 
 
 # --- what the person sees ----------------------------------------------------------------
