@@ -45,10 +45,10 @@ def test_the_diff_lists_each_v2_rule_change(v1):
     assert immune["change"] == "changed" and "timeframe" in immune["fields"]
     assert (immune["before"]["timeframe"], immune["after"]["timeframe"]) == ("soon", "same_day")
     chest = rules["cardiac-chest-symptoms"]
-    assert chest["fields"] == ["when"]
+    assert chest["fields"] == ["when", "reason"]  # and plainer words
     assert chest["after"]["when"] == ["chest_symptoms is one of yes, unsure"]
     assert rules["persistent-6-weeks"]["after"]["timeframe"] == "within_2_weeks"
-    assert "weight-loss" not in rules  # unchanged rules are not listed
+    assert "weakness-sensation" not in rules  # unchanged rules are not listed
     assert rules["fragility-fracture-age"]["fields"] == ["reason"]  # plainer words only
     assert {c["change"] for c in d["rules"]} <= {"added", "changed", "removed"}
 
@@ -57,7 +57,7 @@ def test_the_text_diff_shows_conditions_before_and_after(v1):
     res = run("rules", "diff", "--rules", str(v1), str(bundled_rules_dir()))
     assert res.exit_code == 0, res.output
     lines = res.output.splitlines()
-    i = lines.index("~ cardiac-chest-symptoms: emergency (now) (changed: when)")
+    i = lines.index("~ cardiac-chest-symptoms: emergency (now) (changed: when, reason)")
     assert lines[i + 1 : i + 3] == [
         "      was chest_symptoms is yes",
         "      now chest_symptoms is one of yes, unsure",
