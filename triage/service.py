@@ -7,10 +7,19 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .cases import Case
+from .cases import Case, CaseError, validate_case
 from .engine import Evaluation, TriageEngine
+from .errors import TriageError
 from .knowledge import RuleBase, load_rulebase
 from .result import build_result
+
+
+class InvalidCase(TriageError):
+    """A case that does not fit the question catalogue; ``error`` says where (case and field)."""
+
+    def __init__(self, error: CaseError):
+        self.error = error
+        super().__init__(error.line())
 
 
 class Triage:
@@ -24,6 +33,15 @@ class Triage:
     def load(cls, rules_dir: str | Path | None = None) -> Triage:
         """Load (and cache per process) the rule base in ``rules_dir``, or the bundled one."""
         return _cached(str(Path(rules_dir).resolve()) if rules_dir else None)
+
+    def case(self, raw: Any, *, source: str = "<python>", default_id: str = "case") -> Case:
+        """Check one case (a mapping with ``answers``, as in a case file) against the
+        question catalogue, so that ``evaluate`` and ``result`` get canonical answers.
+        Raises ``InvalidCase`` with the first problem, as ``triage batch`` reports it."""
+        checked = validate_case(raw, self.rulebase, source=source, default_id=default_id)
+        if isinstance(checked, CaseError):
+            raise InvalidCase(checked)
+        return checked
 
     def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
         """Evaluate validated answers."""
