@@ -9,6 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
 from triage.knowledge import bundled_rules_dir
 from triage.service import Triage
@@ -37,9 +38,20 @@ CALM = {
 }
 
 
+#: click's test runner, for helpers that run a command; tests take the ``runner`` fixture.
+RUNNER = CliRunner()
+
+
 @pytest.fixture(scope="session")
 def triage() -> Triage:
     return Triage.load()
+
+
+@pytest.fixture(scope="session")
+def runner() -> CliRunner:
+    """Runs a command in this process; one for the session (it keeps nothing between runs,
+    and a session fixture also serves hypothesis tests)."""
+    return RUNNER
 
 
 @pytest.fixture()

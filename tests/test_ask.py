@@ -8,8 +8,7 @@ import re
 import click
 import pytest
 import yaml
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 
 from triage.cli import main
 from triage.service import Triage
@@ -67,7 +66,7 @@ def words(text):
 
 
 def ask(lines, *args, **kw):
-    return CliRunner().invoke(
+    return RUNNER.invoke(
         main, ["ask", "--no-color", *args], input="\n".join(lines) + "\n", **kw
     )
 
@@ -234,7 +233,7 @@ def test_end_of_input_exits_1_cleanly():
     assert result.exception is None or isinstance(result.exception, SystemExit)
 
 
-def test_save_round_trips_through_batch(tmp_path):
+def test_save_round_trips_through_batch(tmp_path, runner):
     saved = tmp_path / "me.yaml"
     answers = calm(location="upper_back", age=44, severity=5, duration_weeks=2)
     lines = script(**{**answers, "sensations": ("stiffness", "tightness")})
@@ -242,7 +241,7 @@ def test_save_round_trips_through_batch(tmp_path):
     assert result.exit_code == 0, result.output
     case = yaml.safe_load(saved.read_text())
     assert case["expect"]["disposition"] == "tool_use"
-    batch = CliRunner().invoke(main, ["batch", "--format", "jsonl", str(saved)])
+    batch = runner.invoke(main, ["batch", "--format", "jsonl", str(saved)])
     record = json.loads(batch.stdout.splitlines()[0])
     assert (record["disposition"], record["timeframe"], record["fired"]) == (
         case["expect"]["disposition"],
@@ -280,38 +279,38 @@ def test_answers_file_prefills_says_so_and_carries_on(tmp_path):
     assert "BOOK A PHYSICAL THERAPIST" in result.output  # neck pain for 5 weeks
 
 
-def test_answers_file_with_several_cases_needs_case(tmp_path):
+def test_answers_file_with_several_cases_needs_case(tmp_path, runner):
     pre = tmp_path / "pre.yaml"
     pre.write_text("- {id: a, answers: {fever: yes}}\n- {id: b, answers: {chest_symptoms: yes}}\n")
-    result = CliRunner().invoke(main, ["ask", "--answers", str(pre), "--no-input"])
+    result = runner.invoke(main, ["ask", "--answers", str(pre), "--no-input"])
     assert result.exit_code == 2
     assert "holds 2 cases (a, b); choose one with --case ID" in result.output
-    result = CliRunner().invoke(main, ["ask", "--answers", str(pre), "--case", "b", "--no-input"])
+    result = runner.invoke(main, ["ask", "--answers", str(pre), "--case", "b", "--no-input"])
     assert result.exit_code == 0 and "EMERGENCY" in result.output
-    result = CliRunner().invoke(main, ["ask", "--answers", str(pre), "--case", "c"])
+    result = runner.invoke(main, ["ask", "--answers", str(pre), "--case", "c"])
     assert result.exit_code == 2 and "no case 'c'; the cases are: a, b" in result.output
 
 
-def test_no_input_names_the_missing_question_and_exits_1(tmp_path):
+def test_no_input_names_the_missing_question_and_exits_1(tmp_path, runner):
     pre = tmp_path / "pre.yaml"
     pre.write_text("answers: {location: neck}\n")
-    result = CliRunner().invoke(main, ["ask", "--no-input", "--answers", str(pre)])
+    result = runner.invoke(main, ["ask", "--no-input", "--answers", str(pre)])
     assert result.exit_code == 1  # as --help and the README say: no result
     assert "saddle_numbness" in result.output and "--answers" in result.output
 
 
-def test_no_input_with_complete_answers_gives_the_result(tmp_path):
+def test_no_input_with_complete_answers_gives_the_result(tmp_path, runner):
     pre = tmp_path / "pre.yaml"
     pre.write_text("answers: {location: neck, saddle_numbness: yes}\n")
-    result = CliRunner().invoke(main, ["ask", "--no-input", "--answers", str(pre)])
+    result = runner.invoke(main, ["ask", "--no-input", "--answers", str(pre)])
     assert result.exit_code == 0
     assert "EMERGENCY" in result.output
 
 
-def test_bad_answers_file_is_one_line(tmp_path):
+def test_bad_answers_file_is_one_line(tmp_path, runner):
     pre = tmp_path / "pre.yaml"
     pre.write_text("answers: {age: 300}\n")
-    result = CliRunner().invoke(main, ["ask", "--answers", str(pre)])
+    result = runner.invoke(main, ["ask", "--answers", str(pre)])
     assert result.exit_code == 2
     assert "answers.age" in result.output and "Traceback" not in result.output
 
@@ -388,13 +387,13 @@ def test_advice_fits_the_outcome():
     assert "2 weeks of self-care" not in doctor
 
 
-def test_save_as_json_writes_json_that_batch_reproduces(tmp_path):
+def test_save_as_json_writes_json_that_batch_reproduces(tmp_path, runner):
     saved = tmp_path / "me.json"
     result = ask(["1"], "--save", str(saved))
     assert result.exit_code == 0, result.output
     doc = json.loads(saved.read_text())
     assert doc["expect"]["disposition"] == "emergency"
-    check = CliRunner().invoke(main, ["batch", "--check", "--format", "csv", str(saved)])
+    check = runner.invoke(main, ["batch", "--check", "--format", "csv", str(saved)])
     assert check.exit_code == 0, check.output
 
 

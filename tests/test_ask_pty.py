@@ -98,7 +98,7 @@ def test_ctrl_d_ends_without_a_result_and_exits_1(tmp_path):
     assert "saddle_numbness: 'no'" in saved.read_text()
 
 
-def test_ctrl_d_says_so_and_exits_1_as_the_help_and_readme_say():
+def test_ctrl_d_says_so_and_exits_1_as_the_help_and_readme_say(runner):
     child = spawn("--region", "uk", env={"NO_COLOR": "1"})
     child.expect("Step 1 of about")
     child.expect("> ")
@@ -110,11 +110,9 @@ def test_ctrl_d_says_so_and_exits_1_as_the_help_and_readme_say():
     statuses = readme[readme.index("Exit status of `triage ask`") :]
     assert re.search(r"`1` no result: quit, Ctrl-D", statuses)
     assert re.search(r"`130` interrupted by Ctrl-C", statuses)
-    from click.testing import CliRunner
-
     from triage.cli import main
 
-    helped = " ".join(CliRunner().invoke(main, ["ask", "--help"]).output.split())
+    helped = " ".join(runner.invoke(main, ["ask", "--help"]).output.split())
     assert "1 no result: quit, Ctrl-D" in helped
     assert "130 interrupted by Ctrl-C" in helped
 

@@ -14,8 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 
 from triage.cli import main
 
@@ -27,7 +26,7 @@ needs_dev_full = pytest.mark.skipif(not Path("/dev/full").exists(), reason="need
 
 
 def ask(*args, input=None):
-    return CliRunner().invoke(main, ["ask", "--no-color", *args], input=input)
+    return RUNNER.invoke(main, ["ask", "--no-color", *args], input=input)
 
 
 def answers(tmp_path, text=EMERGENCY, name="case.yaml"):

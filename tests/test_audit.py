@@ -12,8 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import CALM
+from conftest import CALM, RUNNER
 
 from triage import __version__
 from triage.audit import AuditLog, append_decision, decision_record, read_log, verify
@@ -25,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return RUNNER.invoke(main, list(args), catch_exceptions=False)
 
 
 def result(triage, case_id: str, **answers):
@@ -273,7 +272,7 @@ def test_replay_reports_records_it_cannot_replay(tmp_path, triage):
     assert res.exit_code == 0 and "cannot replay" in res.output and "retired_question" in res.output
 
 
-def test_audit_log_option_reads_the_environment():
+def test_audit_log_option_reads_the_environment(runner):
     import click
 
     from triage.cli.audit import audit_log_option
@@ -283,7 +282,7 @@ def test_audit_log_option_reads_the_environment():
     def probe(audit_log):
         click.echo(audit_log)
 
-    res = CliRunner().invoke(probe, [], env={"TRIAGE_AUDIT_LOG": "/tmp/x.jsonl"})
+    res = runner.invoke(probe, [], env={"TRIAGE_AUDIT_LOG": "/tmp/x.jsonl"})
     assert res.output.strip() == "/tmp/x.jsonl"
 
 
@@ -292,9 +291,7 @@ def test_an_unwritable_log_fails_on_open(tmp_path):
         AuditLog(tmp_path / "no" / "such" / "dir.jsonl").open()
 
 
-def test_ask_and_batch_append_to_the_audit_log(tmp_path):
-    from click.testing import CliRunner
-
+def test_ask_and_batch_append_to_the_audit_log(tmp_path, runner):
     from triage.audit import read_log
     from triage.cli import main
 
@@ -303,7 +300,6 @@ def test_ask_and_batch_append_to_the_audit_log(tmp_path):
     case.write_text(
         "- {answers: {chest_symptoms: yes}}\n- {answers: {age: 300}}\n- {answers: {age: 30}}\n"
     )
-    runner = CliRunner()
     runner.invoke(main, ["batch", "--audit-log", str(log), str(case)])
     result = runner.invoke(
         main,
@@ -351,22 +347,22 @@ def test_ask_and_batch_append_to_the_audit_log(tmp_path):
     ],
 )
 def test_a_line_of_the_wrong_shape_is_skipped_with_a_warning(
-    tmp_path, triage, line, args, expected
+    tmp_path, triage, line, args, expected, runner
 ):
     log = tmp_path / "audit.jsonl"
     _seed(log, triage)
     with open(log, "a") as fh:
         fh.write(line + "\n")
-    res = CliRunner().invoke(main, ["audit", str(log), *args])
+    res = runner.invoke(main, ["audit", str(log), *args])
     assert res.exit_code == 0, res.output
     assert res.exception is None or isinstance(res.exception, SystemExit)
     assert f"warning: {log}: line 6: " in res.stderr and "skipped" in res.stderr
     assert expected in res.stdout
 
 
-def test_until_the_last_day_there_is(tmp_path, triage):
+def test_until_the_last_day_there_is(tmp_path, triage, runner):
     log = tmp_path / "audit.jsonl"
     _seed(log, triage)
-    res = CliRunner().invoke(main, ["audit", str(log), "--until", "9999-12-31"])
+    res = runner.invoke(main, ["audit", str(log), "--until", "9999-12-31"])
     assert res.exit_code == 0, res.output
     assert "5 record(s)" in res.stdout

@@ -9,8 +9,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import CALM
+from conftest import CALM, RUNNER
 
 from triage.audit import GENESIS, AuditLog, append_decision, read_log, verify
 from triage.cases import Case
@@ -18,7 +17,7 @@ from triage.cli import main
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, list(args))
+    return RUNNER.invoke(main, list(args))
 
 
 @pytest.fixture()

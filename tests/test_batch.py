@@ -5,14 +5,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
+from conftest import RUNNER
 
 from triage import __version__
 from triage.cli import main
 
 
 def invoke(*args, input=None):
-    return CliRunner().invoke(main, list(args), input=input)
+    return RUNNER.invoke(main, list(args), input=input)
 
 
 def records(output):
@@ -90,13 +90,13 @@ BAD = {
 
 
 @pytest.mark.parametrize("name", sorted(BAD))
-def test_bad_input_gets_an_error_record_and_the_rest_still_run(tmp_path, name):
+def test_bad_input_gets_an_error_record_and_the_rest_still_run(tmp_path, name, runner):
     content, field = BAD[name]
     bad = tmp_path / name
     bad.write_bytes(content if isinstance(content, bytes) else content.encode())
     good = tmp_path / "zz-good.yaml"
     good.write_text("answers: {age: 30}\n")
-    result = CliRunner().invoke(main, ["batch", str(tmp_path)])
+    result = runner.invoke(main, ["batch", str(tmp_path)])
     assert result.exit_code == 1
     assert "Traceback" not in result.output
     recs = records(result.stdout)

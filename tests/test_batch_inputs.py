@@ -15,14 +15,13 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 
 from triage.cli import main
 
 
 def invoke(*args, input=None):
-    return CliRunner().invoke(main, ["batch", "--format", "jsonl", *args], input=input)
+    return RUNNER.invoke(main, ["batch", "--format", "jsonl", *args], input=input)
 
 
 def run(*args, **kwargs):
@@ -169,8 +168,8 @@ def test_a_byte_order_mark_is_allowed_in_every_format(tmp_path, name, data):
     assert records(result.stdout)[0]["answers"] == {"age": 30}
 
 
-def test_a_byte_order_mark_on_stdin():
-    result = CliRunner().invoke(main, ["batch", "-"], input=b'\xef\xbb\xbf{"answers": {}}\n')
+def test_a_byte_order_mark_on_stdin(runner):
+    result = runner.invoke(main, ["batch", "-"], input=b'\xef\xbb\xbf{"answers": {}}\n')
     assert result.exit_code == 0, result.output
 
 
@@ -255,9 +254,9 @@ def test_a_yaml_list_is_read_one_case_at_a_time(tmp_path):
     assert [json.loads(line)["id"] for line in rest.splitlines()] == ["second", "third"]
 
 
-def test_explain_on_an_empty_file_is_one_line(tmp_path):
+def test_explain_on_an_empty_file_is_one_line(tmp_path, runner):
     (tmp_path / "e.jsonl").write_text("")
-    result = CliRunner().invoke(main, ["explain", str(tmp_path / "e.jsonl")])
+    result = runner.invoke(main, ["explain", str(tmp_path / "e.jsonl")])
     assert result.exit_code == 1
     assert result.output == f"error: {tmp_path / 'e.jsonl'}: case 'e': no case: the file is empty\n"
     assert Path(tmp_path / "e.jsonl").exists()

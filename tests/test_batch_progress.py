@@ -6,7 +6,6 @@ import json
 import sys
 
 import pexpect
-from click.testing import CliRunner
 
 from triage.cases import CaseError, JsonLine, RawCase, iter_raw_cases
 from triage.cli import main
@@ -53,9 +52,9 @@ def test_the_line_is_drawn_at_most_every_fifth_of_a_second(tmp_path, monkeypatch
     assert "] " in err and "3 case(s)" in err and "left" in err
 
 
-def test_no_progress_when_stderr_is_not_a_terminal(tmp_path):
+def test_no_progress_when_stderr_is_not_a_terminal(tmp_path, runner):
     cases = _cases(tmp_path / "few.jsonl", 50)
-    result = CliRunner().invoke(main, ["batch", "-o", str(tmp_path / "o.jsonl"), str(cases)])
+    result = runner.invoke(main, ["batch", "-o", str(tmp_path / "o.jsonl"), str(cases)])
     assert result.exit_code == 0
     assert result.stderr == ""
 

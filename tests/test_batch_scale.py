@@ -14,8 +14,7 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -31,7 +30,7 @@ def corpus_size(triage) -> int:
 
 
 def invoke(*args, input=None):
-    return CliRunner().invoke(main, ["batch", *args], input=input)
+    return RUNNER.invoke(main, ["batch", *args], input=input)
 
 
 def test_default_format_off_a_terminal_is_jsonl(triage):

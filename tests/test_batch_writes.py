@@ -11,8 +11,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 
 from triage.cli import main
 
@@ -20,7 +19,7 @@ CASES = str(ROOT / "cases")
 
 
 def invoke(*args, input=None):
-    return CliRunner().invoke(main, ["batch", *args], input=input)
+    return RUNNER.invoke(main, ["batch", *args], input=input)
 
 
 def run(*args, **kwargs):

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 from conftest import ROOT
 
 from triage.cli import COMMANDS, main
@@ -116,8 +115,8 @@ def test_commands_are_listed_sorted_and_each_resolves():
     assert main.get_command(ctx, "nosuch") is None
 
 
-def test_an_unknown_command_is_one_line():
-    result = CliRunner().invoke(main, ["nosuch"])
+def test_an_unknown_command_is_one_line(runner):
+    result = runner.invoke(main, ["nosuch"])
     assert result.exit_code == 2
     assert "No such command 'nosuch'" in result.output
     assert "Traceback" not in result.output

@@ -8,8 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import CALM
+from conftest import CALM, RUNNER
 
 from triage.cases import Case
 from triage.cli import main
@@ -41,7 +40,7 @@ def write_case(tmp_path: Path, answers_: dict, case_id: str = "c1", name: str = 
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return RUNNER.invoke(main, list(args), catch_exceptions=False)
 
 
 def explain_json(*args: str) -> dict:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
-from conftest import CALM
+from conftest import CALM, RUNNER
 
 from triage.audit import append_decision
 from triage.cases import Case
@@ -15,7 +14,7 @@ from triage.cli import main
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, list(args))
+    return RUNNER.invoke(main, list(args))
 
 
 @pytest.fixture()

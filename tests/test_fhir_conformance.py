@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 from web_support import client
 
 from triage.cli import main
@@ -62,7 +61,7 @@ def errors_of(resources: list[dict[str, Any]], tmp_path: Path) -> dict[str, list
 
 
 def run_cli(args: list[str], stdin: str | None = None) -> str:
-    result = CliRunner().invoke(main, args, input=stdin)
+    result = RUNNER.invoke(main, args, input=stdin)
     assert result.exit_code in (0, 1), result.output
     return result.stdout
 
@@ -76,10 +75,10 @@ def emitted(triage: Any, tmp_path: Path) -> list[dict[str, Any]]:
     ]
     saved = tmp_path / "visit.fhir.json"
     typed = "none\nnone\n3\n52\n7\n10 days\nradiating\n5\n"
-    CliRunner().invoke(main, ["ask", "--no-pager", "--save", str(saved)], input=typed)
+    RUNNER.invoke(main, ["ask", "--no-pager", "--save", str(saved)], input=typed)
     out.append(json.loads(saved.read_text()))
     left = tmp_path / "left.fhir.json"
-    CliRunner().invoke(main, ["ask", "--save", str(left)], input="none\nquit\n")
+    RUNNER.invoke(main, ["ask", "--save", str(left)], input="none\nquit\n")
     out.append(json.loads(left.read_text()))
     cases = tmp_path / "cases"
     cases.mkdir()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-from click.testing import CliRunner
 from hypothesis import given, settings
 from strategies import full_answers
 
@@ -146,7 +145,7 @@ def test_a_blank_response_gets_no_final_self_care(triage):
     assert doc["note"][0]["text"].startswith("Not complete")
 
 
-def test_a_response_entered_in_error_is_refused(triage, tmp_path):
+def test_a_response_entered_in_error_is_refused(triage, tmp_path, runner):
     withdrawn = {"resourceType": "QuestionnaireResponse", "status": "entered-in-error"}
     case = validate_case(withdrawn, triage.rulebase, source="x", default_id="y")
     assert isinstance(case, CaseError) and case.field == "status"
@@ -157,7 +156,7 @@ def test_a_response_entered_in_error_is_refused(triage, tmp_path):
     assert issue["expression"] == ["QuestionnaireResponse.status"]
     path = tmp_path / "withdrawn.fhir.json"
     path.write_text(json.dumps(withdrawn))
-    result = CliRunner().invoke(main, ["batch", "--format", "jsonl", str(path)])
+    result = runner.invoke(main, ["batch", "--format", "jsonl", str(path)])
     assert result.exit_code == 1 and "entered in error" in result.output
 
 

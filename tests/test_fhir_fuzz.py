@@ -10,8 +10,7 @@ import json
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import CALM
+from conftest import CALM, RUNNER
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
@@ -175,7 +174,7 @@ def test_a_cds_request_broken_at_any_depth_is_no_5xx(api, wrapper):
 
 
 def run(args: list[str]):
-    return CliRunner().invoke(main, args)
+    return RUNNER.invoke(main, args)
 
 
 @fuzz(25)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from click.testing import CliRunner
 from conftest import ROOT
 from fhir_checks import valid
 
@@ -25,9 +24,9 @@ def params(resource):
     return out
 
 
-def test_each_result_is_a_guidance_response_with_what_the_record_says(triage):
+def test_each_result_is_a_guidance_response_with_what_the_record_says(triage, runner):
     rb = triage.rulebase
-    result = CliRunner().invoke(
+    result = runner.invoke(
         main, ["batch", "--format", "fhir", "--jobs", "1", str(ROOT / "cases")]
     )
     assert result.exit_code == 0, result.output
@@ -63,9 +62,9 @@ def test_each_result_is_a_guidance_response_with_what_the_record_says(triage):
         assert out.get("unanswered", []) == record["unanswered"]
 
 
-def test_an_error_record_is_an_operation_outcome_with_its_one_line(tmp_path, triage):
+def test_an_error_record_is_an_operation_outcome_with_its_one_line(tmp_path, triage, runner):
     (tmp_path / "bad.yaml").write_text("id: typo\nanswers: {chest_symptom: yes}\n")
-    result = CliRunner().invoke(main, ["batch", "--format", "fhir", str(tmp_path / "bad.yaml")])
+    result = runner.invoke(main, ["batch", "--format", "fhir", str(tmp_path / "bad.yaml")])
     assert result.exit_code == 1
     doc = valid(result.output.splitlines()[0], triage.rulebase)
     (issue,) = doc["issue"]

@@ -21,8 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 
 from triage.cli import main
 
@@ -49,7 +48,7 @@ def _missing(message: str) -> None:
 
 @pytest.fixture(scope="module")
 def questionnaire() -> str:
-    result = CliRunner().invoke(main, ["export", "questionnaire"])
+    result = RUNNER.invoke(main, ["export", "questionnaire"])
     assert result.exit_code == 0, result.output
     return result.stdout
 
@@ -146,7 +145,7 @@ def fill_as(page: Any, answers: dict[str, Any], triage: Any) -> None:
 def batch_of(response: dict[str, Any], tmp_path: Path, fmt: str = "jsonl") -> dict[str, Any]:
     path = tmp_path / "exported.fhir.json"
     path.write_text(json.dumps(response), encoding="utf-8")
-    result = CliRunner().invoke(main, ["batch", "--format", fmt, str(path)])
+    result = RUNNER.invoke(main, ["batch", "--format", fmt, str(path)])
     assert result.exit_code == 0, result.output
     return json.loads(result.stdout)
 

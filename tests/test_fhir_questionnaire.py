@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from fhir_checks import codes_of, valid
 
 from triage.cli import main
@@ -169,21 +168,21 @@ def test_the_adaptive_questionnaire_holds_what_was_asked_and_derives_from_the_wh
     assert required == {"location"}
 
 
-def test_export_commands_write_the_resources(tmp_path, triage):
+def test_export_commands_write_the_resources(tmp_path, triage, runner):
     out = tmp_path / "q.json"
-    result = CliRunner().invoke(main, ["export", "questionnaire", "-o", str(out)])
+    result = runner.invoke(main, ["export", "questionnaire", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert valid(out.read_text(), triage.rulebase) == json.loads(
         questionnaire(triage.rulebase).model_dump_json()
     )
-    result = CliRunner().invoke(main, ["export", "codesystem"])
+    result = runner.invoke(main, ["export", "codesystem"])
     assert result.exit_code == 0 and json.loads(result.output)["id"] == "back-neck-triage-answers"
-    result = CliRunner().invoke(main, ["export", "codesystem", "rules"])
+    result = runner.invoke(main, ["export", "codesystem", "rules"])
     assert json.loads(result.output)["id"] == "back-neck-triage-rules"
 
 
-def test_export_of_a_broken_rule_base_is_one_line(rules_copy):
+def test_export_of_a_broken_rule_base_is_one_line(rules_copy, runner):
     (rules_copy / "policy.yaml").write_text("rulebase: {}\n")
-    result = CliRunner().invoke(main, ["export", "questionnaire", "--rules", str(rules_copy)])
+    result = runner.invoke(main, ["export", "questionnaire", "--rules", str(rules_copy)])
     assert result.exit_code == 2
     assert "policy.yaml" in result.output and "Traceback" not in result.output

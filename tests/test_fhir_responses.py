@@ -9,8 +9,7 @@ import os
 import time
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 from fhir_checks import valid
 
 from triage.cases import Case, CaseError, iter_cases, validate_case
@@ -57,7 +56,7 @@ def batch(args, cwd=None):
     if cwd is not None:
         os.chdir(cwd)
     try:
-        return CliRunner().invoke(main, ["batch", *args], catch_exceptions=False)
+        return RUNNER.invoke(main, ["batch", *args], catch_exceptions=False)
     finally:
         os.chdir(old)
 
@@ -277,9 +276,9 @@ def test_one_huge_response_is_refused_before_it_is_validated(tmp_path, triage):
     )
 
 
-def test_a_response_in_json_lines_is_a_case_too(triage):
+def test_a_response_in_json_lines_is_a_case_too(triage, runner):
     line = json.dumps(a_response(triage, age=40, tearing_pain="yes")) + "\n"
-    result = CliRunner().invoke(main, ["batch", "--format", "csv", "-"], input=line)
+    result = runner.invoke(main, ["batch", "--format", "csv", "-"], input=line)
     assert result.exit_code == 0
     assert result.output.splitlines()[1].startswith("r1,-,emergency,now,")
 
@@ -292,12 +291,12 @@ def test_a_response_without_id_is_named_by_its_file(tmp_path, triage):
     assert result.output.splitlines()[1].startswith("visit-3,visit-3.json,")
 
 
-def test_ask_saves_a_response_that_batch_and_ask_read_back(tmp_path, triage):
+def test_ask_saves_a_response_that_batch_and_ask_read_back(tmp_path, triage, runner):
     saved = tmp_path / "visit.fhir.json"
     # v2's screens: emergency signs, warning signs, age, pregnant, location (lower back),
     # worst pain, how long, feel, a few more questions (the rolling risks among them), outlook
     typed = "none\nnone\n52\nn\n3\n7\n10 days\nradiating\nnone\nnone\n"
-    run = CliRunner().invoke(main, ["ask", "--no-pager", "--save", str(saved)], input=typed)
+    run = runner.invoke(main, ["ask", "--no-pager", "--save", str(saved)], input=typed)
     assert run.exit_code == 0, run.output
     doc = valid(saved.read_text(), triage.rulebase)
     assert doc["resourceType"] == "QuestionnaireResponse" and doc["status"] == "completed"
@@ -305,13 +304,13 @@ def test_ask_saves_a_response_that_batch_and_ask_read_back(tmp_path, triage):
     again = batch(["--format", "jsonl", str(saved)])
     (record,) = records(again.output)
     assert record["disposition"] == "physical_therapist" and record["complete"] is True
-    replay = CliRunner().invoke(main, ["ask", "--no-pager", "--no-input", "--answers", str(saved)])
+    replay = runner.invoke(main, ["ask", "--no-pager", "--no-input", "--answers", str(saved)])
     assert replay.exit_code == 0 and "BOOK A PHYSICAL THERAPIST" in replay.output
 
 
-def test_ask_saves_an_unfinished_interview_in_progress(tmp_path, triage):
+def test_ask_saves_an_unfinished_interview_in_progress(tmp_path, triage, runner):
     saved = tmp_path / "left.fhir.json"
-    run = CliRunner().invoke(main, ["ask", "--save", str(saved)], input="none\nquit\n")
+    run = runner.invoke(main, ["ask", "--save", str(saved)], input="none\nquit\n")
     assert run.exit_code == 1
     doc = valid(saved.read_text(), triage.rulebase)
     assert doc["status"] == "in-progress"

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from web_support import client
 
 from triage.cli import main
@@ -208,9 +207,9 @@ def test_adaptive_replies_meet_the_sdc_adaptive_response_profile(triage):
     assert questionnaire_doc["date"]
 
 
-def test_saved_and_downloaded_responses_are_authored_and_unique(triage, tmp_path):
+def test_saved_and_downloaded_responses_are_authored_and_unique(triage, tmp_path, runner):
     saved = tmp_path / "visit.fhir.json"
-    CliRunner().invoke(main, ["ask", "--save", str(saved)], input="none\nquit\n")
+    runner.invoke(main, ["ask", "--save", str(saved)], input="none\nquit\n")
     doc = json.loads(saved.read_text())
     assert doc["authored"] and doc["identifier"]["value"].startswith("urn:uuid:")
     assert doc["meta"]["profile"] == [canonical.SDC_QUESTIONNAIRE_RESPONSE]
@@ -240,12 +239,12 @@ def test_narratives_escape_what_they_quote():
     assert "<script>" not in div and "&lt;script&gt;" in div and "&amp; y" in div
 
 
-def test_the_canonical_base_is_a_setting(triage, monkeypatch, tmp_path):
+def test_the_canonical_base_is_a_setting(triage, monkeypatch, tmp_path, runner):
     # The option sets the variable for the process (and a server's workers): set here first
     # so that monkeypatch puts it back as it was after the test.
     monkeypatch.setenv(canonical.BASE_ENV, canonical.DEFAULT_BASE)
     base = "https://fhir.clinic.test/r4"
-    run = CliRunner().invoke(main, ["export", "questionnaire", "--fhir-base", base + "/"])
+    run = runner.invoke(main, ["export", "questionnaire", "--fhir-base", base + "/"])
     assert run.exit_code == 0, run.output
     doc = json.loads(run.stdout)
     assert doc["url"] == f"{base}/Questionnaire/back-neck-triage"
@@ -258,7 +257,7 @@ def test_the_canonical_base_is_a_setting(triage, monkeypatch, tmp_path):
     }
     assert codes == {f"{base}/CodeSystem/back-neck-triage-answers"}
     monkeypatch.delenv(canonical.BASE_ENV, raising=False)
-    bad = CliRunner().invoke(main, ["export", "questionnaire", "--fhir-base", "not a url"])
+    bad = runner.invoke(main, ["export", "questionnaire", "--fhir-base", "not a url"])
     assert bad.exit_code == 2 and "--fhir-base" in bad.output
     monkeypatch.setenv(canonical.BASE_ENV, base)
     with client(triage) as api:
@@ -268,7 +267,7 @@ def test_the_canonical_base_is_a_setting(triage, monkeypatch, tmp_path):
         )
         assert found.json()["total"] == 1
     monkeypatch.setenv(canonical.BASE_ENV, "ftp://nope")  # refused by the command line
-    env = CliRunner().invoke(main, ["export", "codesystem"])
+    env = runner.invoke(main, ["export", "codesystem"])
     assert env.exit_code == 2
 
 

@@ -8,7 +8,7 @@ import json
 import sys
 
 import pytest
-from click.testing import CliRunner
+from conftest import RUNNER
 from web_support import client
 
 from triage.cli import main
@@ -29,7 +29,7 @@ COMMANDS = [["batch"], ["explain"], ["ask", "--answers"], ["rules", "coverage"]]
 
 
 def run(args: list[str]):
-    return CliRunner().invoke(main, args, input="")
+    return RUNNER.invoke(main, args, input="")
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=" ".join)

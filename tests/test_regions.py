@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -135,9 +134,9 @@ def test_a_wrong_locales_list_is_named(rules_copy, old, new, message):
         ({"LANG": "en_GB.UTF-8"}, ["--region", "us"], "Call 911", "United States. For"),
     ],
 )
-def test_ask_takes_the_region_from_the_locale(env, args, number, shown):
+def test_ask_takes_the_region_from_the_locale(env, args, number, shown, runner):
     clean = {"LC_ALL": None, "LC_MESSAGES": None, "LANG": None, "TRIAGE_REGION": None}
-    result = CliRunner().invoke(main, ["ask", *args], input="4\n", env={**clean, **env})
+    result = runner.invoke(main, ["ask", *args], input="4\n", env={**clean, **env})
     assert result.exit_code == 0, result.output
     out = " ".join(result.output.split())
     assert number in out

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from click.testing import CliRunner
 
 from triage.cli import main
 from triage.errors import RuleBaseError
@@ -111,11 +110,11 @@ def test_finding_read_before_it_is_concluded(rules_copy):
         load_rulebase(rules_copy)
 
 
-def test_cli_reports_a_broken_rule_base_in_one_line(rules_copy, tmp_path):
+def test_cli_reports_a_broken_rule_base_in_one_line(rules_copy, tmp_path, runner):
     edit(rules_copy / "20-doctor.yaml", "question: weight_loss,", "question: weightloss,")
     case = tmp_path / "c.yaml"
     case.write_text("answers: {age: 30}\n")
-    result = CliRunner().invoke(main, ["batch", "--rules", str(rules_copy), str(case)])
+    result = runner.invoke(main, ["batch", "--rules", str(rules_copy), str(case)])
     assert result.exit_code == 2
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "Traceback" not in result.output

@@ -12,8 +12,7 @@ import sys
 
 import pytest
 import yaml
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -38,7 +37,7 @@ def one_line(result) -> str:
 
 
 def cli(rules_copy, *args):
-    return CliRunner().invoke(main, [*args, "--rules", str(rules_copy)])
+    return RUNNER.invoke(main, [*args, "--rules", str(rules_copy)])
 
 
 def run(rules_copy, *args):

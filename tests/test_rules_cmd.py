@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
-from conftest import CALM, ROOT
+from conftest import CALM, ROOT, RUNNER
 
 from triage.cli import main
 from triage.knowledge import bundled_rules_dir
@@ -18,7 +17,7 @@ from triage.lint import CORE_QUESTIONS, lint
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return RUNNER.invoke(main, list(args), catch_exceptions=False)
 
 
 def edit(path: Path, old: str, new: str) -> None:

@@ -8,8 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-from conftest import ROOT
+from conftest import ROOT, RUNNER
 
 from triage.cli import main
 from triage.knowledge import bundled_rules_dir
@@ -30,7 +29,7 @@ def v1(tmp_path: Path) -> Path:
 
 
 def run(*args: str):
-    return CliRunner().invoke(main, list(args))
+    return RUNNER.invoke(main, list(args))
 
 
 def test_the_diff_lists_each_v2_rule_change(v1):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from conftest import ROOT
 
 from triage.cli import main
@@ -18,8 +17,8 @@ def _records(output: str) -> list[dict]:
     return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
 
 
-def test_a_v1_case_file_is_valid_and_lists_the_new_questions_as_unanswered():
-    result = CliRunner().invoke(
+def test_a_v1_case_file_is_valid_and_lists_the_new_questions_as_unanswered(runner):
+    result = runner.invoke(
         main, ["batch", str(ROOT / "cases" / "self_care" / "self-care-mild-desk-ache.yaml")]
     )
     (rec,) = _records(result.stdout)
@@ -38,10 +37,10 @@ def test_a_v1_case_file_is_valid_and_lists_the_new_questions_as_unanswered():
         ("both_legs_new", "maybe", "expected yes, no or unsure"),
     ],
 )
-def test_a_bad_value_for_a_new_question_is_one_line(tmp_path, question, value, words):
+def test_a_bad_value_for_a_new_question_is_one_line(tmp_path, question, value, words, runner):
     path = tmp_path / "bad.yaml"
     path.write_text(f"id: bad\nanswers: {{age: 30, {question}: {value}}}\n")
-    result = CliRunner().invoke(main, ["batch", str(path)])
+    result = runner.invoke(main, ["batch", str(path)])
     assert result.exit_code != 0
     (rec,) = _records(result.stdout)
     assert rec["error"]["field"] == f"answers.{question}"

@@ -7,8 +7,7 @@ import json
 import re
 
 import pytest
-from click.testing import CliRunner
-from conftest import CALM, ROOT
+from conftest import CALM, ROOT, RUNNER
 from web_support import client
 
 from triage.audit import AuditLog, read_log
@@ -31,7 +30,7 @@ def without_next(line: bytes) -> bytes:
 
 
 def batch_lines(*args: str, input: str | None = None) -> list[bytes]:
-    result = CliRunner().invoke(main, ["batch", "--format", "jsonl", "-j", "1", *args], input=input)
+    result = RUNNER.invoke(main, ["batch", "--format", "jsonl", "-j", "1", *args], input=input)
     assert result.exit_code in (0, 1), result.output
     return [line + b"\n" for line in result.stdout_bytes.splitlines()]
 

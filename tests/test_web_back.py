@@ -248,14 +248,12 @@ def test_every_decision_the_server_audits_has_its_own_id(web):
     assert [line["id"] for line in audit_lines(web)] == ["same", "same"]
 
 
-def test_the_reference_on_the_page_finds_the_decision_with_explain(web, triage):
-    from click.testing import CliRunner
-
+def test_the_reference_on_the_page_finds_the_decision_with_explain(web, triage, runner):
     from triage.cli import main
 
     result = answer_all(web, {**CALM, "fever": "yes"})
     reference = re.findall(UUID, result)[0]
-    explained = CliRunner().invoke(main, ["explain", str(web.audit_path), "--id", reference])
+    explained = runner.invoke(main, ["explain", str(web.audit_path), "--id", reference])
     assert explained.exit_code == 0, explained.output
     assert "See a doctor today" in explained.output and reference in explained.output
 

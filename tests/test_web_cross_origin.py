@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from click.testing import CliRunner
 from conftest import CALM
 from web_support import client
 
@@ -230,7 +229,7 @@ def test_every_family_has_one_error_shape(api):
     assert page.status_code == 404 and "text/html" in page.headers["content-type"]
 
 
-def test_the_allow_list_setting_is_checked_and_reaches_the_workers(monkeypatch):
+def test_the_allow_list_setting_is_checked_and_reaches_the_workers(monkeypatch, runner):
     assert parse_origins(" https://A.example:8443/ , http://b.example") == (
         "https://a.example:8443",
         "http://b.example",
@@ -242,6 +241,6 @@ def test_the_allow_list_setting_is_checked_and_reaches_the_workers(monkeypatch):
     for key, value in settings.to_env().items():
         monkeypatch.setenv(key, value)
     assert Settings.from_env() == settings
-    result = CliRunner().invoke(main, ["serve", "--cors-origin", "ehr.example.org"])
+    result = runner.invoke(main, ["serve", "--cors-origin", "ehr.example.org"])
     assert result.exit_code == 2
     assert "not an origin (scheme://host[:port]): 'ehr.example.org'" in result.output

@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from conftest import CALM
 from web_forms import as_answers, as_shown, fields, options, questions, shown
 from web_support import client
@@ -226,7 +225,7 @@ def test_emergency_from_a_yes(web):
     assert "What to do now:" in page.text
 
 
-def test_summary_review_and_download(web, triage, tmp_path):
+def test_summary_review_and_download(web, triage, tmp_path, runner):
     answers = {"fever": "yes", "location": "neck", "severity": 4}
     data = {"answers": json.dumps(answers)}
     summary = web.post("/summary", data=data).text
@@ -244,7 +243,7 @@ def test_summary_review_and_download(web, triage, tmp_path):
     case.write_bytes(download.content)
     doc = yaml.safe_load(download.content)
     assert doc["answers"] == answers and doc["expect"]["disposition"] == "doctor"
-    result = CliRunner().invoke(main, ["batch", "--check", "--format", "csv", str(case)])
+    result = runner.invoke(main, ["batch", "--check", "--format", "csv", str(case)])
     assert result.exit_code == 0, result.output
     assert "1 ok, 0 failed" in result.stderr
 
@@ -269,7 +268,7 @@ def test_a_group_is_one_screen_with_none_of_these(web, triage):
     assert back.text.count('value="no" checked') == len(group.members)
 
 
-def test_the_answers_download_for_a_clinic_as_fhir_that_batch_reads(web, triage, tmp_path):
+def test_the_answers_download_for_a_clinic_as_fhir_that_batch_reads(web, triage, tmp_path, runner):
     answers = {"fever": "yes", "location": "neck", "severity": 4}
     # on the summary for a clinic, in plain words; not on the person's result page
     summary = web.post("/summary", data={"answers": json.dumps(answers)}).text
@@ -282,7 +281,7 @@ def test_the_answers_download_for_a_clinic_as_fhir_that_batch_reads(web, triage,
     assert download.json()["resourceType"] == "QuestionnaireResponse"
     path = tmp_path / "visit.json"
     path.write_bytes(download.content)
-    result = CliRunner().invoke(main, ["batch", "--format", "jsonl", str(path)])
+    result = runner.invoke(main, ["batch", "--format", "jsonl", str(path)])
     assert result.exit_code == 0, result.output
     record = json.loads(result.stdout)
     assert (record["disposition"], record["timeframe"]) == ("doctor", "same_day")
