@@ -66,9 +66,7 @@ def words(text):
 
 
 def ask(lines, *args, **kw):
-    return RUNNER.invoke(
-        main, ["ask", "--no-color", *args], input="\n".join(lines) + "\n", **kw
-    )
+    return RUNNER.invoke(main, ["ask", "--no-color", *args], input="\n".join(lines) + "\n", **kw)
 
 
 def test_calm_interview_gives_a_stretching_routine():

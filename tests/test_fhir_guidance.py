@@ -26,9 +26,7 @@ def params(resource):
 
 def test_each_result_is_a_guidance_response_with_what_the_record_says(triage, runner):
     rb = triage.rulebase
-    result = runner.invoke(
-        main, ["batch", "--format", "fhir", "--jobs", "1", str(ROOT / "cases")]
-    )
+    result = runner.invoke(main, ["batch", "--format", "fhir", "--jobs", "1", str(ROOT / "cases")])
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     cases = [c for c in iter_cases([str(ROOT / "cases")], rb) if isinstance(c, Case)]
