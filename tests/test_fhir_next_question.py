@@ -244,3 +244,11 @@ def test_a_10_mb_bundle_is_refused_unread(triage):
     reply = next_question(body, triage)
     assert reply.status == 413
     assert refusal(reply)["diagnostics"] == "request body too large (over 1 MiB)"
+
+
+def test_a_parameters_request_without_its_one_resource_names_where(triage):
+    """The element at fault is the OperationOutcome's expression (it was once sent as a
+    header by mistake, which mypy found)."""
+    reply = next_question(b'{"resourceType": "Parameters", "parameter": []}', triage)
+    assert reply.status == 422
+    assert refusal(reply)["expression"] == ["Parameters.parameter"]

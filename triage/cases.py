@@ -80,7 +80,8 @@ class _CaseLoader(SafeLoader):
     """The safe loader (no aliases, no duplicate keys, bounded nesting) with YAML 1.2's
     integers: ``age: 030`` is 30, not the octal 24 of YAML 1.1, and ``1:30`` is no number."""
 
-    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {
+    # An instance variable in the stubs; PyYAML reads it from the class.
+    yaml_implicit_resolvers: ClassVar[dict[Any, Any]] = {  # type: ignore[misc]
         first: [(tag, rx) for tag, rx in resolvers if tag != _INT]
         for first, resolvers in SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -95,7 +96,8 @@ class _CaseLoader(SafeLoader):
 _CaseLoader.add_implicit_resolver(
     _INT, re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"), list("-+0123456789")
 )
-_CaseLoader.add_constructor(_INT, _CaseLoader.construct_yaml_int)
+# The stubs type a constructor for PyYAML's own loaders only.
+_CaseLoader.add_constructor(_INT, _CaseLoader.construct_yaml_int)  # type: ignore[type-var]
 
 
 def expand_paths(paths: Iterable[str | CaseError]) -> Iterator[str | CaseError]:
@@ -286,6 +288,7 @@ def iter_cases(
         if isinstance(item, CaseError):
             yield item
         else:
+            assert isinstance(item, RawCase)  # parsed: no blocks of JSON Lines
             yield validate_case(item.raw, rb, source=item.source, default_id=item.id)
 
 

@@ -186,7 +186,7 @@ def parse_condition(
     return Condition(kind="answer", question=qid, test=test, values=values)
 
 
-def _parse_derived(raw: dict, derived: Mapping[str, Any]) -> Condition:
+def _parse_derived(raw: dict[str, Any], derived: Mapping[str, Any]) -> Condition:
     """``{derived: ID, min/max/above/below: N}``: a numeric test on a derived value."""
     name = raw["derived"]
     if not isinstance(name, str) or name not in derived:
@@ -209,14 +209,14 @@ def _parse_derived(raw: dict, derived: Mapping[str, Any]) -> Condition:
     )
 
 
-def _parse_numeric(raw: dict, q: Question, tests: set[str]) -> Condition:
+def _parse_numeric(raw: dict[str, Any], q: Question, tests: set[str]) -> Condition:
     if q.type not in ("integer", "number"):
         raise ConditionError(sorted(tests)[0], f"numeric test on {q.type} question {q.id!r}")
     return _bounds(raw, tests, q.id, q.min, q.max)
 
 
 def _bounds(
-    raw: dict, tests: set[str], subject: str, least: float | None, most: float | None
+    raw: dict[str, Any], tests: set[str], subject: str, least: float | None, most: float | None
 ) -> Condition:
     """A range condition on ``subject`` from its numeric tests, checked."""
     if tests - set(NUMERIC_KEYS):

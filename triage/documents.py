@@ -24,9 +24,11 @@ from yaml.constructor import SafeConstructor
 from yaml.resolver import Resolver
 
 try:
-    from yaml.cyaml import CParser
+    from yaml._yaml import CParser  # what yaml.cyaml imports: libyaml's parser
+
+    LIBYAML = True
 except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    CParser = None
+    LIBYAML = False
 
 #: Nesting allowed in a YAML document: the rule files need 7 levels, a case 3.
 MAX_DEPTH = 64
@@ -85,7 +87,7 @@ class UniqueKeys:
     """Mixed into a YAML safe loader (before it): a key that a mapping already has is an error."""
 
     def construct_mapping(self, node: Any, deep: bool = False) -> dict[Any, Any]:
-        mapping = super().construct_mapping(node, deep=deep)  # type: ignore[misc]
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)  # type: ignore[misc]
         if len(mapping) != len(node.value):  # fewer keys than pairs: some key came twice
             seen: set[Any] = set()
             for key_node, _ in node.value:
@@ -165,6 +167,7 @@ class Composer:
         self._depth += 1
         get = self.get_event  # type: ignore[attr-defined]
         tag = event.tag
+        node: yaml.CollectionNode
         if kind is yaml.SequenceStartEvent:
             if tag is None or tag == "!":
                 tag = self.resolve(yaml.SequenceNode, None, event.implicit)  # type: ignore[attr-defined]
@@ -189,9 +192,9 @@ class Composer:
         return node
 
 
-if CParser is not None:
+if LIBYAML:
 
-    class SafeLoader(UniqueKeys, Composer, CParser, SafeConstructor, Resolver):  # type: ignore[misc]
+    class SafeLoader(UniqueKeys, Composer, CParser, SafeConstructor, Resolver):
         """The safe loader: libyaml parses, Python composes (see the module's docstring);
         duplicate keys, aliases and deep nesting are refused."""
 

@@ -209,10 +209,8 @@ def why_not(ev: Evaluation, rb: RuleBase, target: str) -> dict[str, Any]:
                 summary += f", so {soft.via} softened it to {_outcome_words(soft.outcome)}"
         elif f is not None:
             state = "fired"
-            summary = (
-                f"fired and concluded {_outcome_words(rb.outcome(r.disposition, r.timeframe))}"
-            )
-            if rb.outcome(r.disposition, r.timeframe).rank < outcome.rank:
+            summary = f"fired and concluded {_outcome_words(rb.rule_outcome(r))}"
+            if rb.rule_outcome(r).rank < outcome.rank:
                 more = _outcome_words(outcome)
                 summary += f", but {', '.join(winners)} concluded the more urgent {more}"
         else:

@@ -117,6 +117,12 @@ class RuleBase:
                 return o
         raise KeyError((disposition, timeframe))
 
+    def rule_outcome(self, rule: KRule) -> Outcome:
+        """The outcome a rule concludes (a ``KeyError`` for a rule that concludes none)."""
+        if rule.disposition is None:
+            raise KeyError((rule.id, "no disposition"))
+        return self.outcome(rule.disposition, rule.timeframe)
+
     @property
     def default_outcome(self) -> Outcome:
         """The least urgent outcome: what applies when no trigger fires."""
@@ -133,7 +139,7 @@ class RuleBase:
         """What a trigger of ``tier`` met only through ``unsure`` answers gives, if anything."""
         for r in self.rules:
             if any(c.kind == "trigger_tier" and c.name == tier for c in r.conditions):
-                return self.outcome(r.disposition, r.timeframe)
+                return self.rule_outcome(r)
         return None
 
     @property
@@ -236,7 +242,7 @@ def _parser_version() -> str | None:
         reader = os.stat(documents.__file__).st_mtime_ns
     except (OSError, TypeError):
         return None
-    return f"yaml{yaml.__version__}{'c' if documents.CParser else 'py'}-{reader}"
+    return f"yaml{yaml.__version__}{'c' if documents.LIBYAML else 'py'}-{reader}"
 
 
 def rule_files(root: Path) -> list[Path]:
@@ -276,7 +282,8 @@ def read_rule_file(path: Path) -> bytes:
 def parse_yaml(path: Path, data: bytes) -> Any:
     """One rule file's YAML, safely; a fault is a ``RuleBaseError`` naming the file."""
     try:
-        return yaml.load(data.decode("utf-8"), Loader=SafeLoader)
+        # The stubs list PyYAML's own loaders only; ours is a safe loader (documents.py).
+        return yaml.load(data.decode("utf-8"), Loader=SafeLoader)  # type: ignore[arg-type]
     except UnicodeDecodeError:
         raise RuleBaseError(str(path), "not UTF-8 text") from None
     except yaml.YAMLError as exc:
@@ -289,10 +296,11 @@ def parse_yaml(path: Path, data: bytes) -> Any:
 def _mapping(file: str, data: Any, key: str) -> list[Any]:
     if not isinstance(data, dict) or not isinstance(data.get(key), list):
         raise RuleBaseError(file, f"expected a top-level '{key}:' list", field=key)
-    return data[key]
+    items: list[Any] = data[key]
+    return items
 
 
-def _text(file: str, item: str, entry: dict, key: str, required: bool = True) -> str:
+def _text(file: str, item: str, entry: dict[str, Any], key: str, required: bool = True) -> str:
     value = entry.get(key)
     if value is None and not required:
         return ""
@@ -311,7 +319,9 @@ def _id(file: str, entry: Any, kind: str, number: int) -> str:
     return value
 
 
-def _known(file: str, item: str, entry: dict, fields: tuple[str, ...], prefix: str = "") -> None:
+def _known(
+    file: str, item: str, entry: dict[str, Any], fields: tuple[str, ...], prefix: str = ""
+) -> None:
     """Every field of ``entry`` is one of ``fields``."""
     unknown = sorted(str(k) for k in entry if k not in fields)
     if unknown:
@@ -496,7 +506,7 @@ def _load_policy(file: str, data: Any) -> tuple[str, str, list[Outcome]]:
     return name, str(version), outcomes
 
 
-def _flag(file: str, item: str, entry: dict, key: str) -> bool:
+def _flag(file: str, item: str, entry: dict[str, Any], key: str) -> bool:
     """A true/false field, false when absent."""
     value = entry.get(key, False)
     if not isinstance(value, bool):

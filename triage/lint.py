@@ -294,7 +294,8 @@ def _raw_condition(
         return
     q = questions[qid]
     qtype = q.get("type")
-    values = q.get("values") if isinstance(q.get("values"), list) else []
+    given = q.get("values")
+    values = given if isinstance(given, list) else []
     allowed = YESNO_VALUES if qtype == "yesno" else tuple(values)
     for test in ("is", "in", "not_in", "any_of"):
         if test not in cond or qtype not in ("yesno", "choice", "multi"):

@@ -180,7 +180,7 @@ class _Reader:
 
     def number(self, where: str, raw: dict[str, Any], key: str, whole: bool = False) -> Any:
         value = raw.get(key)
-        kinds: tuple[type, ...] = (int,) if whole else (int, float)
+        kinds: tuple[type[int] | type[float], ...] = (int,) if whole else (int, float)
         if isinstance(value, bool) or not isinstance(value, kinds) or not 0 < value < 1e6:
             raise self.fail(where, f"expected a {'whole ' if whole else ''}number above 0", key)
         return value

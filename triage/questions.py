@@ -66,9 +66,10 @@ class Question:
             raise AnswerError(self.id, f"expected {self.describe_allowed()}, got {_show(raw)}")
         return self._parse_multi(raw)
 
-    def _parse_number(self, raw: Any) -> int | float:
-        if isinstance(raw, bool) or not isinstance(raw, int | float):
-            raise AnswerError(self.id, f"expected {self.describe_allowed()}, got {_show(raw)}")
+    def _parse_number(self, given: Any) -> int | float:
+        if isinstance(given, bool) or not isinstance(given, int | float):
+            raise AnswerError(self.id, f"expected {self.describe_allowed()}, got {_show(given)}")
+        raw: int | float = given
         if isinstance(raw, float) and not math.isfinite(raw):
             raise AnswerError(self.id, f"expected a finite number, got {raw}")
         if self.type == "integer" and isinstance(raw, float):

@@ -61,7 +61,7 @@ def reaches(rb: RuleBase) -> dict[str, list[Reach]]:
         if r.tier == "resolution":
             continue
         if r.tier not in ADVISORY_TIERS:
-            e = rb.outcome(r.disposition, r.timeframe).rank
+            e = rb.rule_outcome(r).rank
             ways = [Reach(False, e, e, e + 1)]
             soft = rb.softened_outcome(r.tier) if r.tier in softened else None
             if soft is not None:

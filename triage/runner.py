@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from collections import deque
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Generator, Iterable, Iterator
 from contextlib import ExitStack
 from itertools import pairwise
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -154,7 +154,7 @@ def evaluate_chunks(
     encode: Encoding | None = None,
     keep: Collection[str] | None = None,
     region: str | None = None,
-) -> Iterator[Chunk]:
+) -> Generator[Chunk, None, None]:
     """The input items evaluated, a chunk at a time, in input order.
 
     ``encode`` (a module-level function, so workers can receive it) turns a chunk's records

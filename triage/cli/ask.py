@@ -186,14 +186,14 @@ def ask(
     except OSError as exc:  # no one to show it to (stdout closed): still save and log it
         shown_to = exc
     failed = []
-    exc = _attempt(lambda: _save(save_file, interview, name, note, record))
-    if exc is not None:
-        failed.append(f"cannot save the answers to {save_file}: {reason(exc)}")
+    failure = _attempt(lambda: _save(save_file, interview, name, note, record))
+    if failure is not None:
+        failed.append(f"cannot save the answers to {save_file}: {reason(failure)}")
     if log is not None:
-        exc = _attempt(lambda: log.append(decision_record(record, command="ask")))
+        failure = _attempt(lambda: log.append(decision_record(record, command="ask")))
         log.close()
-        if exc:
-            failed.append(f"cannot write audit log {audit_log}: {reason(exc)}")
+        if failure:
+            failed.append(f"cannot write audit log {audit_log}: {reason(failure)}")
     for line in failed:
         click.echo(printable(f"error: {line}"), err=True)
     if shown_to is not None:
@@ -535,12 +535,13 @@ def _summary(qs: tuple[Question, ...], values: dict[str, Any]) -> str:
 
 
 def _prefill(path: str, case_id: str | None, triage: Any) -> Case:
-    items = list(iter_cases([path], triage.rulebase))
-    if not items:
-        raise UsageFailure(f"{path}: no case")
-    for item in items:
+    items: list[Case] = []
+    for item in iter_cases([path], triage.rulebase):
         if not isinstance(item, Case):
             raise UsageFailure(item.line())
+        items.append(item)
+    if not items:
+        raise UsageFailure(f"{path}: no case")
     if case_id is not None:
         for item in items:
             if item.id == case_id:

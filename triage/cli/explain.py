@@ -187,7 +187,8 @@ def _from_log(
         what = f"on line {line}" if line is not None else f"with id {decision_id!r}"
         raise UsageFailure(printable(f"{path}: no decision record {what}"))
     rec = entry.record
-    case_id = rec.get("id") if isinstance(rec.get("id"), str) else f"line-{entry.line}"
+    given = rec.get("id")
+    case_id = given if isinstance(given, str) else f"line-{entry.line}"
     raw = {"id": case_id, "answers": rec.get("answers")}
     item = validate_case(raw, rb, source=f"{path}:{entry.line}", default_id=case_id)
     disposition, timeframe = entry.outcome

@@ -317,7 +317,8 @@ def _response_of(request: HookRequest, rb: RuleBase, fetch: Fetch) -> dict[str, 
         raise Refused(422, "expected a QuestionnaireResponse or a Bundle of them", where)
     if found.get("resourceType") != "Bundle":
         return found
-    entries = found.get("entry") if isinstance(found.get("entry"), list) else []
+    given = found.get("entry")
+    entries = given if isinstance(given, list) else []
     for entry in entries:
         resource = entry.get("resource") if isinstance(entry, dict) else None
         if isinstance(resource, dict) and resource.get("resourceType") == "QuestionnaireResponse":
@@ -430,7 +431,7 @@ def card(record: dict[str, Any], rb: RuleBase, ev: Evaluation | None = None) -> 
     return Card(
         uuid=str(uuid.uuid4()),
         summary=summary,
-        detail=detail(record, rb, open_urgent, next_question_ids(ev) if open_urgent else []),
+        detail=detail(record, rb, open_urgent, next_question_ids(ev) if open_urgent and ev else []),
         indicator=indicator,
         source=Source(
             label=f"{identity['name']} {identity['version']} (sha256 {identity['sha256'][:12]})",

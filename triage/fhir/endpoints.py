@@ -77,7 +77,11 @@ def published(rb: RuleBase, kind: str) -> list[Any]:
         return [build_cs(rb, k) for k in c.CODE_SYSTEMS]
     from .capability import library, operation_definition
 
-    return {"OperationDefinition": [operation_definition(rb)], "Library": [library(rb)]}[kind]
+    built: dict[str, list[Any]] = {
+        "OperationDefinition": [operation_definition(rb)],
+        "Library": [library(rb)],
+    }
+    return built[kind]
 
 
 def read(rb: RuleBase, kind: str, resource_id: str) -> Reply:

@@ -89,7 +89,7 @@ def _response_of(doc: Any) -> dict[str, Any]:
                 422,
                 f"a Parameters request holds one resource named {PARAMETER!r}",
                 "parameter",
-                "Parameters.parameter",
+                expression="Parameters.parameter",
             )
         return found[0]
     if not isinstance(doc, dict):

@@ -92,7 +92,8 @@ def case_from_resource(
     field; any other resource is an error."""
     if not isinstance(raw, dict):
         return CaseError(default_id, source, "expected a QuestionnaireResponse (a JSON object)")
-    case_id = raw.get("id") if isinstance(raw.get("id"), str) and raw.get("id") else default_id
+    given = raw.get("id")
+    case_id = given if isinstance(given, str) and given else default_id
     try:
         answers = _read_answers(raw, rb)
     except _Problem as exc:
@@ -276,7 +277,7 @@ def _value(q: Question, answers: list[dict[str, Any]], rb: RuleBase) -> Any:
         raise _AnswerAt(q.id, exc.message, 0) from None
 
 
-def _coded(q: Question, coding: Any, rb: RuleBase) -> str:
+def _coded(q: Question, coding: Any, rb: RuleBase) -> Any:
     """A Coding's code as the value it stands for (an unknown code is left for ``parse``)."""
     if not isinstance(coding, dict):
         raise AnswerError(q.id, f"expected a Coding (an object), got {_show(coding)}")

@@ -92,7 +92,8 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         if exc.status_code == 405 and is_api(request):
             allowed = exc.headers.get("Allow", "") if exc.headers else ""
             message += f" (allowed: {allowed})" if allowed else ""
-        return await http_error(request, HttpError(exc.status_code, message, headers=exc.headers))
+        headers = dict(exc.headers) if exc.headers else None
+        return await http_error(request, HttpError(exc.status_code, message, headers=headers))
 
     async def internal_error(request: Request, exc: Exception) -> Response:
         # A bug: say so without a trace (uvicorn logs it on the server's stderr).
@@ -171,7 +172,7 @@ def guarded(route: Any, origins: tuple[str, ...]) -> Any:
     )
     if not route.include_in_schema:  # the catch-all of unknown FHIR paths: a 404 or 405 first
         media = None
-    endpoint: Handler = route.endpoint  # type: ignore[assignment]
+    endpoint: Handler = route.endpoint
 
     async def checked(request: Request) -> Response:
         refuse_cross_site(request, origins)

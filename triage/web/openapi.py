@@ -338,7 +338,7 @@ def _cds(rb: RuleBase) -> tuple[dict[str, Any], dict[str, Any]]:
 
     from ..fhir import cds
 
-    models = [
+    models: list[Any] = [
         (cds.Discovery, "serialization"),
         (cds.HookRequest, "validation"),
         (cds.CardsResponse, "serialization"),

@@ -103,7 +103,7 @@ class Pages:
         if request is None:
             return plans.region(self.records.region)
         chosen = request.cookies.get(state.COUNTRY_COOKIE)
-        if chosen in self.regions:
+        if chosen is not None and chosen in self.regions:
             return self.regions[chosen]
         if self.records.region:
             return plans.region(self.records.region)
