@@ -33,6 +33,7 @@ _PUBLIC: dict[str, str] = {
     "Progress": "engine",
     "Question": "questions",
     "Group": "questions",
+    "ResultRecord": "result",
     "Case": "cases",
     "CaseError": "cases",
     "TriageError": "errors",
@@ -52,6 +53,7 @@ __all__ = [  # written out (not built from _PUBLIC) so that linters and type che
     "Outcome",
     "Progress",
     "Question",
+    "ResultRecord",
     "RuleBase",
     "RuleBaseError",
     "Screen",
@@ -68,6 +70,7 @@ if TYPE_CHECKING:  # type checkers and editors see the names; a run imports them
     from .errors import AnswerError, RuleBaseError, TriageError
     from .knowledge import KRule, Outcome, RuleBase, load_rulebase
     from .questions import Group, Question
+    from .result import ResultRecord
     from .service import InvalidCase, Triage
 
 

@@ -7,12 +7,39 @@ still gets lists and dicts of its own.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 from . import __version__
 from .engine import Evaluation
 from .knowledge import RuleBase
 from .record_parts import parts
+
+
+class ResultRecord(TypedDict):
+    """The result record of docs/result-record.md, in its key order (the parts inside stay
+    plain dicts: the plan's parts differ by disposition)."""
+
+    id: str | None
+    source: str | None
+    note: NotRequired[str | None]  # only when the case has a note
+    disposition: str
+    timeframe: str | None
+    label: str
+    reasons: list[dict[str, Any]]
+    fired: list[str]
+    unanswered: list[str]
+    complete: bool
+    unsure: list[str]
+    plan: dict[str, Any]
+    cautions: list[dict[str, Any]]
+    safety_net: list[str]
+    disclaimer: str
+    region: str
+    trail: list[dict[str, Any]]
+    asked: list[dict[str, Any]]
+    answers: dict[str, Any]
+    rulebase: dict[str, str]
+    triage_version: str
 
 
 def build_result(
@@ -24,7 +51,7 @@ def build_result(
     note: str | None = None,
     asked: list[dict[str, Any]] | None = None,
     region: str | None = None,
-) -> dict[str, Any]:
+) -> ResultRecord:
     """The result record of docs/result-record.md, with the plan, cautions and audit trail.
 
     The advice (plan, cautions, safety net) is what fits the outcome and the ``region``
@@ -42,7 +69,7 @@ def build_result(
     cautions = [{"rule": r.id, "text": r.caution} for r in cautioned if d in r.shown_for]
     cautions += [{"id": cid, "text": text} for cid, text in advice.cautions]
     answers = ev.answers
-    record: dict[str, Any] = {
+    record: ResultRecord = {
         "id": case_id,
         "source": source,
         "note": note,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from .cases import Case, CaseError, validate_case
 from .engine import Evaluation, TriageEngine
@@ -55,9 +55,12 @@ class Triage:
         evaluation: Evaluation | None = None,
     ) -> dict[str, Any]:
         """The full result record of one valid case, with the advice for ``region``
-        (``evaluation``: the case's answers already evaluated, which need not run again)."""
+        (``evaluation``: the case's answers already evaluated, which need not run again).
+
+        Built as a ``ResultRecord``; handed on as the plain dict it is, because its readers
+        (front ends, formats, the audit log) take ``dict[str, Any]`` and add their own keys."""
         ev = evaluation if evaluation is not None else self.engine.evaluate(case.answers)
-        return build_result(
+        record = build_result(
             ev,
             self.rulebase,
             case_id=case.id,
@@ -66,6 +69,7 @@ class Triage:
             asked=asked,
             region=region,
         )
+        return cast("dict[str, Any]", record)
 
 
 @cache

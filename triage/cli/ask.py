@@ -7,7 +7,7 @@ import re
 import shutil
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import click
 import yaml
@@ -169,7 +169,7 @@ def ask(
     except OSError:  # the terminal or the reader went away: still keep what was typed
         _attempt(lambda: _save(save_file, interview, name, note, None))
         raise
-    record = build_result(
+    built = build_result(
         ev,
         triage.rulebase,
         case_id=name,
@@ -178,6 +178,7 @@ def ask(
         asked=interview.asked,
         region=region,
     )
+    record = cast("dict[str, Any]", built)  # a plain dict for the readers below
     # The person sees the result before anything that could still fail (writing files); then
     # each write, whatever the others did: a failure is one line, and exit status 4.
     try:
