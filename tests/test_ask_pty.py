@@ -13,6 +13,8 @@ pexpect = pytest.importorskip("pexpect")
 
 from conftest import ROOT  # noqa: E402
 
+pytestmark = pytest.mark.slow  # whole interviews in a pseudo-terminal
+
 # A pager that marks what it was given, so the test can see the advice went through it.
 MARK_PAGER = f"{sys.executable} -c \"import sys; [print('PAGED|' + l, end='') for l in sys.stdin]\""
 

@@ -20,6 +20,8 @@ pyte = pytest.importorskip("pyte")
 
 from conftest import ROOT  # noqa: E402
 
+pytestmark = pytest.mark.slow  # whole interviews in a pseudo-terminal
+
 LESS_PROMPT = r"\n:\x1b\[K"  # less waiting for a key, at the bottom of its first page
 _LOCALE = ("LC_ALL", "LC_MESSAGES", "LANG", "LANGUAGE", "TRIAGE_REGION")
 

@@ -12,9 +12,12 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from conftest import ROOT
 
 from triage.spool import LOCK, PREFIX, clear_stale
+
+pytestmark = pytest.mark.slow  # kills processes
 
 DEADLINE = 120  # seconds for a state to be reached on a busy machine; never slept through
 

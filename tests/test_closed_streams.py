@@ -11,6 +11,8 @@ import sys
 import pytest
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # processes with closed streams
+
 CASE = str(ROOT / "cases" / "core" / "age-15.yaml")
 
 
@@ -26,13 +28,10 @@ def run(redirect: str, *args: str, stdin: str = "") -> subprocess.CompletedProce
     )
 
 
-@pytest.mark.parametrize(
-    "args",
-    [["batch", CASE], ["ask"], ["export", "questionnaire"], ["rules", "list"]],
-    ids=" ".join,
-)
-def test_a_closed_stdout_is_one_line_and_status_4(args):
-    done = run(">&-", *args)
+def test_a_closed_stdout_is_one_line_and_status_4():
+    """One command is enough: every command meets a closed stream in the same place
+    (``triage/cli/writing.py``)."""
+    done = run(">&-", "batch", CASE)
     assert done.returncode == 4, done.stderr
     assert "Traceback" not in done.stderr
     lines = done.stderr.strip().splitlines()

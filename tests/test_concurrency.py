@@ -27,6 +27,8 @@ from triage.cases import Case, iter_cases
 from triage.fhir.responses import response
 from triage.service import Triage
 
+pytestmark = pytest.mark.slow  # a real server
+
 THREADS = 16
 
 

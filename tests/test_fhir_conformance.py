@@ -26,6 +26,8 @@ from web_support import client
 
 from triage.cli import main
 
+pytestmark = pytest.mark.slow  # the Node.js validators
+
 NODE_DIR = ROOT / "tests" / "node"
 FHIR = {"content-type": "application/fhir+json"}
 

@@ -25,6 +25,8 @@ from conftest import ROOT, RUNNER
 
 from triage.cli import main
 
+pytestmark = pytest.mark.slow  # drives Chromium
+
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 LFORMS = ROOT / "tests" / "node" / "node_modules" / "lforms" / "dist" / "lforms"

@@ -11,6 +11,8 @@ import venv
 import pytest
 from conftest import ROOT
 
+pytestmark = pytest.mark.slow  # builds and installs the package
+
 
 def test_experta_imports_on_this_python():
     import experta

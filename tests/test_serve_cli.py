@@ -13,6 +13,8 @@ from web_support import DEADLINE, Server
 
 from triage.audit import read_log
 
+pytestmark = pytest.mark.slow  # real servers
+
 
 @pytest.fixture()
 def serve():

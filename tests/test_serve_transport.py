@@ -21,6 +21,8 @@ import pytest
 from conftest import CALM
 from web_support import DEADLINE, Server
 
+pytestmark = pytest.mark.slow  # a real server, signals
+
 SECURITY = ("content-security-policy", "x-content-type-options", "referrer-policy")
 CASE = json.dumps({"answers": CALM}).encode()
 

@@ -9,6 +9,8 @@ import pytest
 
 from triage.cli.termination import Terminated, Termination
 
+pytestmark = pytest.mark.slow  # signals to processes
+
 
 def test_a_sigterm_between_two_reads_stops_before_the_next_read():
     term = Termination()

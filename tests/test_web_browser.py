@@ -20,6 +20,8 @@ from web_support import Server
 
 from triage.service import Triage
 
+pytestmark = pytest.mark.slow  # drives Chromium
+
 CHROMIUM = "/usr/bin/chromium"
 # Flags that work on a closed network: no background connections, no updates, no sync.
 FLAGS = [

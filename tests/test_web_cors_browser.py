@@ -22,6 +22,8 @@ from web_support import DEADLINE, Server
 
 from triage.audit import read_log
 
+pytestmark = pytest.mark.slow  # drives Chromium
+
 FETCH = """async ([url, body]) => {
   try {
     const r = await fetch(url + "/v1/evaluate", {
