@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from strategies import PROFILE_VARIABLE  # noqa: F401  (loads the hypothesis profile)
 
 from triage.knowledge import bundled_rules_dir
 from triage.service import Triage

@@ -1,16 +1,30 @@
-"""Hypothesis strategies for answers to the question catalogue, shared by the property tests."""
+"""Hypothesis strategies for answers to the question catalogue, shared by the property tests,
+and the profiles they run under.
+
+The environment variable ``TRIAGE_HYPOTHESIS_PROFILE`` chooses the profile (conftest loads
+this module, so it holds for every test): ``triage``, the default and what CI runs; ``dev``,
+a tenth of the examples, for a quick loop; ``thorough``, ten times as many. A test with its
+own ``@settings(max_examples=...)`` keeps its own number.
+"""
 
 from __future__ import annotations
+
+import os
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from triage.questions import Question
 
+#: The environment variable that names the profile.
+PROFILE_VARIABLE = "TRIAGE_HYPOTHESIS_PROFILE"
+
 settings.register_profile(
     "triage", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
-settings.load_profile("triage")
+settings.register_profile("dev", settings.get_profile("triage"), max_examples=30)
+settings.register_profile("thorough", settings.get_profile("triage"), max_examples=3000)
+settings.load_profile(os.environ.get(PROFILE_VARIABLE) or "triage")
 
 
 def answer(q: Question) -> st.SearchStrategy:
