@@ -13,11 +13,12 @@ import pytest
 
 from triage.hazards import HAZARD_FILE, HazardLogError, load, problems
 from triage.knowledge import bundled_rules_dir, load_rulebase
+from triage.service import Triage
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = bundled_rules_dir()
 LOG = load(RULES / HAZARD_FILE)
-RB = load_rulebase(RULES)
+RB = Triage.load().rulebase  # the bundled rule base, loaded once per session
 
 
 def test_every_control_exists_and_every_emergency_and_doctor_rule_is_controlled():
