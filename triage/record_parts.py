@@ -16,7 +16,7 @@ that of another, later object; the rule base holds its parts (``parts``).
 from __future__ import annotations
 
 import copy
-from typing import Any
+from typing import Any, NotRequired, TypedDict
 
 import orjson
 
@@ -26,6 +26,35 @@ from .plans import Plans, Region, Text
 
 MAX_PLANS = 4096  # self-care plans kept per outcome and region (one per choice of routines)
 _FIXED_PLANS = ("emergency", "doctor", "physical_therapist")  # the same for every case
+
+
+class Reason(TypedDict):
+    """One reason of a record (docs/result-record.md)."""
+
+    rule: str
+    title: str
+    text: str
+    disposition: str
+    timeframe: str | None
+    main: bool
+    noted: bool
+    source_names: list[str] | None  # None only in the kept template; a record's is a list
+    softened_by: NotRequired[str]
+    unsure: NotRequired[list[str] | None]  # likewise
+
+
+class TrailEntry(TypedDict):
+    """One entry of a record's trail: a rule that fired, with what it matched."""
+
+    seq: int
+    rule: str
+    title: str
+    tier: str
+    source: list[str]
+    matched: dict[str, Any]
+    concluded: dict[str, Any]
+    unsure: NotRequired[list[str]]
+    softens: NotRequired[str]
 
 
 class Frozen:
@@ -64,7 +93,7 @@ class Advice:
         self._adjusted: dict[str, dict[str, str]] = {}  # each adjustment's text item
         self._plan = Frozen(_plan(plans, outcome, where)) if d in _FIXED_PLANS else None
 
-    def plan(self, ev: Evaluation, reasons: list[dict[str, Any]]) -> dict[str, Any]:
+    def plan(self, ev: Evaluation, reasons: list[Reason]) -> dict[str, Any]:
         """The plan for this case (``reasons`` as built for it), a fresh copy."""
         d = self.outcome.disposition
         adjust = frozenset(
@@ -103,7 +132,7 @@ class Advice:
 
 
 # the verdict's outcome and the record's (held: see the module's note), the reason, its sources
-_Reason = tuple[Outcome, Outcome, dict[str, Any], tuple[str, ...]]
+_Reason = tuple[Outcome, Outcome, Reason, tuple[str, ...]]
 
 
 class Parts:
@@ -131,9 +160,7 @@ class Parts:
         """Answers as a record gives them: a fresh dict, lists for multiple choices."""
         return _listed(answers, self.multi)
 
-    def reasons(
-        self, ev: Evaluation, order: dict[str, int]
-    ) -> tuple[Outcome, list[dict[str, Any]]]:
+    def reasons(self, ev: Evaluation, order: dict[str, int]) -> tuple[Outcome, list[Reason]]:
         """The outcome, and each trigger that fired, most urgent first (of equals, the first
         to fire: ``order``), in plain words with short sources.
 
@@ -145,7 +172,7 @@ class Parts:
         # outcome's)
         top = verdicts[0].outcome if verdicts else ev.outcome
         cache = self._reasons
-        out = []
+        out: list[Reason] = []
         for v in verdicts:
             key = (v.rule, v.via, id(v.outcome), id(top))
             cached = cache.get(key)
@@ -161,7 +188,7 @@ class Parts:
     def _reason(self, v: VerdictInfo, top: Outcome) -> _Reason:
         rule = self.rules[v.rule]
         main = v.outcome == top
-        item: dict[str, Any] = {
+        item: Reason = {
             "rule": v.rule,
             "title": rule.title,
             "text": rule.reason,
@@ -188,7 +215,7 @@ class Parts:
         that fired twice) and the firings whose rule has a caution.
         """
         cache = self._trail
-        trail: list[dict[str, Any]] = []
+        trail: list[TrailEntry] = []
         fired: list[str] = []
         order: dict[str, int] = {}
         cautioned: list[KRule] = []
@@ -200,7 +227,7 @@ class Parts:
             _, rid, title, tier, citations, multi = cached
             fired.append(rid)
             order[rid] = seq - 1
-            entry = {
+            entry: TrailEntry = {
                 "seq": seq,
                 "rule": rid,
                 "title": title,
@@ -227,7 +254,7 @@ class Parts:
 # the rule (held: see the module's note), its id, title, tier, citations, multiple choices
 _Entry = tuple[KRule, str, str, str, tuple[str, ...], tuple[str, ...]]
 # a case's trail, fired rules, their order and the cautioned rules that fired
-Walk = tuple[list[dict[str, Any]], list[str], dict[str, int], list[KRule]]
+Walk = tuple[list[TrailEntry], list[str], dict[str, int], list[KRule]]
 
 
 def _listed(answers: dict[str, Any], multi: tuple[str, ...]) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from typing import Any, NotRequired, TypedDict
 from . import __version__
 from .engine import Evaluation
 from .knowledge import RuleBase
-from .record_parts import parts
+from .record_parts import Reason, TrailEntry, parts
 
 
 class ResultRecord(TypedDict):
@@ -25,7 +25,7 @@ class ResultRecord(TypedDict):
     disposition: str
     timeframe: str | None
     label: str
-    reasons: list[dict[str, Any]]
+    reasons: list[Reason]
     fired: list[str]
     unanswered: list[str]
     complete: bool
@@ -35,7 +35,7 @@ class ResultRecord(TypedDict):
     safety_net: list[str]
     disclaimer: str
     region: str
-    trail: list[dict[str, Any]]
+    trail: list[TrailEntry]
     asked: list[dict[str, Any]]
     answers: dict[str, Any]
     rulebase: dict[str, str]
