@@ -73,6 +73,7 @@ def _file_size_limit(limit: int):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
+@pytest.mark.slow  # starts processes
 def test_a_save_that_fails_at_the_end_keeps_the_old_file_and_shows_the_result(tmp_path):
     save = tmp_path / "saved.yaml"
     save.write_text("old\n")
@@ -86,6 +87,7 @@ def test_a_save_that_fails_at_the_end_keeps_the_old_file_and_shows_the_result(tm
     assert [p.name for p in tmp_path.iterdir()] == sorted(["case.yaml", "saved.yaml"])
 
 
+@pytest.mark.slow  # starts processes
 def test_an_audit_log_that_fails_at_the_end_keeps_whole_lines(tmp_path):
     log = tmp_path / "audit.jsonl"
     log.write_text('{"kind": "old", "result": {}}\n')
@@ -132,6 +134,7 @@ def test_the_audit_log_is_created_owner_only(tmp_path):
     assert log.stat().st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow  # starts processes
 def test_closed_stdin_ends_the_interview_without_a_traceback(tmp_path):
     partial = answers(tmp_path, "answers: {age: 40}\n")
     save = tmp_path / "so-far.yaml"
@@ -142,6 +145,7 @@ def test_closed_stdin_ends_the_interview_without_a_traceback(tmp_path):
     assert "age: 40" in save.read_text()  # nothing given is lost
 
 
+@pytest.mark.slow  # starts processes
 def test_a_closed_stdin_is_no_trouble_when_nothing_needs_asking(tmp_path):
     result = _run(["--answers", answers(tmp_path)], preexec_fn=lambda: os.close(0))
     assert result.returncode == 0 and "EMERGENCY" in result.stdout
@@ -165,6 +169,7 @@ def _without_a_reader(args):
         os.close(write)
 
 
+@pytest.mark.slow  # starts processes
 def test_a_reader_gone_ends_quietly_and_still_saves(tmp_path):
     save = tmp_path / "saved.yaml"
     result = _without_a_reader(["--answers", answers(tmp_path), "--save", str(save)])
@@ -173,6 +178,7 @@ def test_a_reader_gone_ends_quietly_and_still_saves(tmp_path):
     assert "saddle_numbness: 'yes'" in save.read_text()
 
 
+@pytest.mark.slow  # starts processes
 def test_a_reader_gone_mid_interview_keeps_the_answers_typed(tmp_path):
     save = tmp_path / "so-far.yaml"
     partial = answers(tmp_path, "answers: {age: 40}\n")

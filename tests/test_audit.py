@@ -67,6 +67,7 @@ WRITER = textwrap.dedent(
 )
 
 
+@pytest.mark.slow  # starts processes
 def test_parallel_writers_lose_and_mangle_nothing(tmp_path):
     log = tmp_path / "audit.jsonl"
     writers, per_writer, size = 8, 150, 20_000  # records far larger than a pipe buffer or a page
@@ -98,6 +99,7 @@ def test_parallel_writers_lose_and_mangle_nothing(tmp_path):
     assert verify(log)["breaks"] == []  # each read the line before it under the file lock
 
 
+@pytest.mark.slow  # starts processes
 def test_append_decision_from_parallel_processes(tmp_path):
     log = tmp_path / "audit.jsonl"
     script = textwrap.dedent(
@@ -140,6 +142,7 @@ def test_a_partial_last_line_is_skipped_with_a_warning_and_kept_apart(tmp_path, 
     assert res.exit_code == 0 and "2 record(s)" in res.output and "warning:" in res.output
 
 
+@pytest.mark.slow  # starts processes
 def test_a_killed_writer_leaves_a_log_that_still_reads(tmp_path):
     log = tmp_path / "audit.jsonl"
     script = textwrap.dedent(

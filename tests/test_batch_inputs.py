@@ -43,6 +43,7 @@ def errors(stdout: str) -> dict[str, str]:
     return {r["source"]: r["error"]["message"] for r in records(stdout) if "error" in r}
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_fifo_or_a_device_in_a_directory_is_reported_not_read(tmp_path, jobs):
@@ -58,6 +59,7 @@ def test_a_fifo_or_a_device_in_a_directory_is_reported_not_read(tmp_path, jobs):
     assert [r["id"] for r in records(result.stdout)] == ["a", "x", "zero"]
 
 
+@pytest.mark.slow  # starts processes
 def test_a_device_named_as_a_case_file_is_not_read(tmp_path):
     (tmp_path / "zero.jsonl").symlink_to("/dev/zero")
     result = run(str(tmp_path / "zero.jsonl"))
@@ -65,6 +67,7 @@ def test_a_device_named_as_a_case_file_is_not_read(tmp_path):
     assert "a device, not a regular file" in result.stderr
 
 
+@pytest.mark.slow  # starts processes
 def test_symlinked_directories_are_followed_and_loops_reported(tmp_path):
     data = tmp_path / "data"
     (data / "real").mkdir(parents=True)
@@ -145,6 +148,7 @@ def test_a_second_dash_says_stdin_is_read_once():
     assert len(recs) == 2
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_closed_stdin_is_an_error_record_not_a_traceback(jobs):
     result = run("--jobs", jobs, "-", preexec_fn=lambda: os.close(0))
@@ -221,6 +225,7 @@ def test_a_second_yaml_document_is_an_error_not_a_lost_case(tmp_path):
     assert "a second document (not read)" in record["error"]["message"]
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_a_yaml_list_is_read_one_case_at_a_time(tmp_path):
     """The first case's record comes out while the list is still being written: the file is

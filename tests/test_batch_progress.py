@@ -6,6 +6,7 @@ import json
 import sys
 
 import pexpect
+import pytest
 
 from triage.cases import CaseError, JsonLine, RawCase, iter_raw_cases
 from triage.cli import main
@@ -21,6 +22,7 @@ def _cases(path, n):
     return path
 
 
+@pytest.mark.slow  # starts processes
 def test_a_terminal_sees_progress_and_a_last_line(tmp_path):
     cases = _cases(tmp_path / "many.jsonl", 3000)
     out = tmp_path / "out.jsonl"

@@ -113,6 +113,7 @@ def _mixed_cases(n: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "table"])
 def test_jobs_give_the_same_output_in_the_same_order(fmt):
     n = 3 * chunk_size(2) + 7  # several chunks, the last one short
@@ -130,6 +131,7 @@ def test_jobs_give_the_same_output_in_the_same_order(fmt):
         assert len(one.stdout.splitlines()) == n
 
 
+@pytest.mark.slow  # starts processes
 def test_parallel_runs_write_whole_records_to_the_audit_log(tmp_path):
     log = tmp_path / "audit.jsonl"
     n = 2 * chunk_size(2) + 3
@@ -185,6 +187,7 @@ def _triage(*args, **kwargs):
     )
 
 
+@pytest.mark.slow  # starts processes
 def test_merged_stdout_and_stderr_read_the_same_whatever_the_jobs():
     data = _mixed_cases(2 * chunk_size(2) + 5)
     runs = [
@@ -204,6 +207,7 @@ def test_merged_stdout_and_stderr_read_the_same_whatever_the_jobs():
     assert json.loads(lines[first_error - 1])["error"]  # right after its own record
 
 
+@pytest.mark.slow  # starts processes
 def test_closing_the_output_early_ends_a_parallel_run(tmp_path):
     cases = tmp_path / "many.jsonl"
     cases.write_text(_mixed_cases(4000))
@@ -224,6 +228,7 @@ def test_closing_the_output_early_ends_a_parallel_run(tmp_path):
         proc.stderr.close()
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_deeply_nested_document_is_an_error_record(tmp_path, jobs):
     deep = "[" * 500 + "]" * 500
@@ -236,6 +241,7 @@ def test_a_deeply_nested_document_is_an_error_record(tmp_path, jobs):
     assert records[0]["error"]["field"] == "answers.age" and "error" not in records[1]
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "csv", "table"])
 def test_a_lone_surrogate_in_an_id_loses_no_record(fmt):
     data = '{"id": "a\\ud800b", "answers": {}}\n{"id": "next", "answers": {}}\n'
@@ -298,6 +304,7 @@ def _spy_spool(monkeypatch) -> list:
     return seen
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("fmt", ["jsonl", "csv"])
 def test_spool_files_are_written_over_and_read_to_their_length(monkeypatch, tmp_path, fmt):
     import tempfile
@@ -319,6 +326,7 @@ def test_spool_files_are_written_over_and_read_to_their_length(monkeypatch, tmp_
     assert list(tmp_path.iterdir()) == []  # the spool directory is gone
 
 
+@pytest.mark.slow  # starts processes
 def test_without_a_spool_directory_records_come_back_through_the_pipe(monkeypatch, tmp_path):
     import tempfile
 
@@ -346,6 +354,7 @@ def test_stopping_early_removes_the_spool(monkeypatch, tmp_path, triage):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("extra", [-1, 0, 1, 9])
 def test_the_last_chunk_goes_in_small_pieces(monkeypatch, extra):
     from triage import runner
@@ -383,6 +392,7 @@ def test_pieces_keep_every_item_in_order(n, most):
         assert max(map(len, pieces)) - min(map(len, pieces)) <= 1
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_line_that_is_not_utf8_costs_only_its_own_case(tmp_path, jobs):
     cases = tmp_path / "a.jsonl"
@@ -395,6 +405,7 @@ def test_a_line_that_is_not_utf8_costs_only_its_own_case(tmp_path, jobs):
     assert "error" not in records[2]
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
 def test_line_numbers_survive_blocks_of_lines(monkeypatch, tmp_path, fmt):
     from triage import runner
@@ -436,6 +447,7 @@ main()
 """
 
 
+@pytest.mark.slow  # starts processes
 def test_a_worker_that_dies_stops_the_run_with_a_clear_error(tmp_path):
     spool = tmp_path / "tmp"
     spool.mkdir()
@@ -505,6 +517,7 @@ def _terminated(proc, send=lambda proc: proc.send_signal(signal.SIGTERM)) -> str
         proc.stderr.close()
 
 
+@pytest.mark.slow  # starts processes
 def test_sigterm_ends_a_parallel_run_and_removes_its_spool(tmp_path):
     cases, spool = _many(tmp_path)
     proc = _start(["--jobs", "2", str(cases)], spool)
@@ -540,6 +553,7 @@ def _alive(pid: int) -> bool:
         return False
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_workers_end_when_their_parent_is_killed_outright(tmp_path):
     cases, spool = _many(tmp_path)  # a killed run cannot remove its spool: keep it here
@@ -555,6 +569,7 @@ def test_workers_end_when_their_parent_is_killed_outright(tmp_path):
     assert not any(map(_alive, workers)), "orphaned workers kept running"
 
 
+@pytest.mark.slow  # starts processes
 def test_a_pool_found_broken_on_submit_is_a_dead_worker_too(monkeypatch, triage):
     from concurrent.futures import ProcessPoolExecutor
     from concurrent.futures.process import BrokenProcessPool
@@ -570,6 +585,7 @@ def test_a_pool_found_broken_on_submit_is_a_dead_worker_too(monkeypatch, triage)
         list(evaluate_chunks(items, None, jobs=2))
 
 
+@pytest.mark.slow  # starts processes
 def test_sigterm_while_waiting_for_input_stops_at_once_and_cleanly(tmp_path):
     proc = _start(["--jobs", "2", "-"], tmp_path, stdin=subprocess.PIPE)
     try:
@@ -583,6 +599,7 @@ def test_sigterm_while_waiting_for_input_stops_at_once_and_cleanly(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 def test_sigterm_to_the_whole_process_group_is_a_termination(tmp_path):
     cases, spool = _many(tmp_path)
@@ -595,6 +612,7 @@ def test_sigterm_to_the_whole_process_group_is_a_termination(tmp_path):
     assert list(spool.iterdir()) == []
 
 
+@pytest.mark.slow  # starts processes
 def test_an_ignored_sigterm_stays_ignored(tmp_path):
     cases, spool = _many(tmp_path, 3000)
     proc = _start(
@@ -611,6 +629,7 @@ def test_an_ignored_sigterm_stays_ignored(tmp_path):
         proc.stderr.close()
 
 
+@pytest.mark.slow  # starts processes
 def test_without_a_usable_temporary_directory_records_still_come_back(monkeypatch):
     import tempfile
 

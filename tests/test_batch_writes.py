@@ -61,6 +61,7 @@ def test_an_output_inside_an_input_directory_is_refused(tmp_path):
     assert out.read_text() == cases(2)
 
 
+@pytest.mark.slow  # starts processes
 def test_standard_output_appended_to_the_input_is_refused(tmp_path):
     data = tmp_path / "s.jsonl"
     data.write_text(cases(3))
@@ -71,6 +72,7 @@ def test_standard_output_appended_to_the_input_is_refused(tmp_path):
     assert data.read_text() == cases(3)
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_lone_surrogate_in_an_id_with_an_audit_log_loses_no_case(tmp_path, jobs):
     log = tmp_path / "audit.jsonl"
@@ -84,6 +86,7 @@ def test_a_lone_surrogate_in_an_id_with_an_audit_log_loses_no_case(tmp_path, job
     assert len(result.stdout.splitlines()) == 2
 
 
+@pytest.mark.slow  # starts processes
 def test_a_file_name_that_is_not_utf8_with_an_audit_log(tmp_path):
     name = os.fsdecode(b"caf\xe9.yaml")
     (tmp_path / name).write_text("answers: {age: 30}\n")
@@ -100,6 +103,7 @@ def _file_size_limit(limit: int):
     return lambda: resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("fmt", ["jsonl", "json", "csv"])
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_a_full_disk_stops_the_run_with_whole_records(tmp_path, fmt, jobs):
@@ -128,6 +132,7 @@ def test_a_full_disk_stops_the_run_with_whole_records(tmp_path, fmt, jobs):
         assert [r["id"] for r in records] == [f"c{i}" for i in range(written)]
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("where", [["-o", "/dev/full"], ["--audit-log", "/dev/full"]])
 def test_dev_full_is_one_line_and_status_4(where):
@@ -137,6 +142,7 @@ def test_dev_full_is_one_line_and_status_4(where):
     assert "/dev/full: No space left on device; stopped after 0 case(s)" in line
 
 
+@pytest.mark.slow  # starts processes
 def test_stdout_on_dev_full_is_one_line(tmp_path):
     if not Path("/dev/full").exists():
         pytest.skip("needs /dev/full")
@@ -148,6 +154,7 @@ def test_stdout_on_dev_full_is_one_line(tmp_path):
     ]
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("jobs", ["1", "2"])
 def test_an_audit_log_that_fills_up_stops_the_run_and_logs_every_record_output(tmp_path, jobs):
     data = tmp_path / "in.jsonl"
@@ -164,6 +171,7 @@ def test_an_audit_log_that_fills_up_stops_the_run_and_logs_every_record_output(t
     assert output and logged[: len(output)] == output  # each decision output is logged
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("jobs", ["1", "2"])
 @pytest.mark.parametrize("fmt", ["jsonl", "table"])
 def test_a_reader_that_goes_away_ends_the_run_quietly(tmp_path, jobs, fmt):

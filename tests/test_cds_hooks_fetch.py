@@ -24,6 +24,8 @@ from triage.fhir import cds
 from triage.fhir.cds import CardsResponse
 from triage.service import Triage
 
+pytestmark = pytest.mark.slow  # a live server on loopback
+
 TOKEN = "opaque"
 SERVICE = "/cds-services/back-neck-triage"
 JSON_HEADERS = {"content-type": "application/json"}

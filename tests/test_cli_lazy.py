@@ -61,11 +61,13 @@ def real(name: str) -> click.Command:
     return getattr(import_module(module), attribute)
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["-h"]])
 def test_version_and_help_import_no_command(args):
     assert imported_after(*args) == []
 
 
+@pytest.mark.slow  # starts processes
 def test_a_command_imports_only_what_it_needs():
     case = str(ROOT / "cases" / "core" / "tight-neck.yaml")
     one = imported_after("batch", "--jobs", "1", "-o", "/dev/null", case)
@@ -78,6 +80,7 @@ def test_a_command_imports_only_what_it_needs():
     assert "multiprocessing" in two and "concurrent.futures.process" in two
 
 
+@pytest.mark.slow  # starts processes
 def test_a_small_input_runs_in_one_process_unless_jobs_says_otherwise(tmp_path):
     case = str(ROOT / "cases" / "core" / "tight-neck.yaml")
     assert "multiprocessing" not in imported_after("batch", "-o", "/dev/null", case)
@@ -128,6 +131,7 @@ def test_a_table_entry_that_is_no_command_is_refused():
         group.get_command(click.Context(group), "x")
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
 @pytest.mark.parametrize("args", [["--version"], ["--help"], ["batch", "--help"]])
 def test_version_and_help_on_a_full_disk_are_one_line_and_status_4(args):
@@ -140,6 +144,7 @@ def test_version_and_help_on_a_full_disk_are_one_line_and_status_4(args):
     assert result.stderr.splitlines() == ["error: cannot write output: No space left on device"]
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize("args", [["--version"], ["--help"]])
 def test_version_and_help_into_a_closed_pipe_end_quietly(args):
     read, write = os.pipe()

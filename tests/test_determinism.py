@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 
 SCRIPT = """
@@ -42,6 +43,7 @@ def run_with_seed(seed: str) -> str:
     return done.stdout
 
 
+@pytest.mark.slow  # starts processes
 def test_fired_order_is_independent_of_hash_seed():
     outputs = {run_with_seed(seed) for seed in ("0", "1", "42", "12345")}
     assert len(outputs) == 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
 from fhir_checks import valid
 
@@ -74,6 +75,7 @@ def test_an_error_record_is_an_operation_outcome_with_its_one_line(tmp_path, tri
     assert f"error: {line}" in result.output
 
 
+@pytest.mark.slow  # starts processes
 def test_one_worker_and_several_write_the_same_bytes(tmp_path, triage):
     """Workers build the resources (the writer's encoder runs in them); the output must not
     depend on how many there are."""

@@ -57,6 +57,7 @@ BILLION_LAUGHS = "".join(
 )
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.parametrize(
     ("tail", "message"),
     [
@@ -286,6 +287,7 @@ def test_a_rule_file_without_read_permission_is_one_line(rules_copy):
     assert line.endswith("20-doctor.yaml: cannot read: Permission denied")
 
 
+@pytest.mark.slow  # starts processes
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_a_fifo_among_the_rule_files_is_refused_not_waited_on(rules_copy):
     os.mkfifo(rules_copy / "60-more.yaml")
