@@ -51,6 +51,7 @@ def test_the_resources_served_are_the_exported_ones(triage):
 
 CHECK = """
 import sys
+from click.testing import CliRunner
 from triage.cli import main
 result = CliRunner().invoke(main, sys.argv[1:], input='{"answers": {"age": 40}}\\n')
 assert result.exit_code == 0, result.output
