@@ -137,6 +137,8 @@ class Api:
     def region_of(self, request: Request) -> str | None:
         """The request's ``?region=`` (one of the rule base's regions), or None: the
         server's own."""
+        if not request.scope.get("query_string"):  # the usual request: no query at all
+            return None
         given = request.query_params.getlist("region")
         if not given:
             return None
