@@ -47,7 +47,7 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        start = time.perf_counter()
+        start = time.perf_counter() if self.access_log else 0.0
         cache = REVALIDATE if scope["path"].startswith("/static/") else NO_STORE
         added = [(REQUEST_ID, request_id_of(scope).encode()), *SECURITY, cache]
         status = 0
@@ -67,15 +67,18 @@ class SecurityHeaders:
             # so one line (below) rather than a 500 and a traceback.
             gone = True
         finally:
-            # The path only: a query string could hold anything a client put there.
-            client = scope.get("client") or ("-", 0)
+            if self.access_log or gone:
+                self.log(scope, status, gone, start)
+
+    def log(self, scope: Scope, status: int, gone: bool, start: float) -> None:
+        """The request's line: its client, method, path (only: a query string could hold
+        anything a client put there), status and time; or that the client left."""
+        client = scope.get("client") or ("-", 0)
+        if self.access_log:
             took = (time.perf_counter() - start) * 1000
-            if self.access_log:
-                outcome = "client disconnected" if gone else str(status)
-                access.info(
-                    '%s "%s %s" %s %.1fms', client[0], scope["method"], scope["path"], outcome, took
-                )
-            elif gone:
-                errors.info(
-                    '%s "%s %s" client disconnected', client[0], scope["method"], scope["path"]
-                )
+            outcome = "client disconnected" if gone else str(status)
+            access.info(
+                '%s "%s %s" %s %.1fms', client[0], scope["method"], scope["path"], outcome, took
+            )
+        else:
+            errors.info('%s "%s %s" client disconnected', client[0], scope["method"], scope["path"])
