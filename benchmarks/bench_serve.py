@@ -6,13 +6,20 @@ script's own lean asyncio client over raw sockets (uvloop where installed), whic
 after a warm-up second with every connection open, or Debian's `wrk` with a Lua script
 (`--client wrk`, `apt-get install wrk`), which measures from its first request. Each run lasts
 a fixed time and only ever talks to 127.0.0.1.
-It prints requests per second and the p50/p99 latency for `POST /v1/evaluate` (random valid
-cases) and `POST /v1/interview` (the answers of a random point in an interview), then `triage
-batch` on the same cases, then where a request's time goes: the engine's work in process
-against what HTTP adds. Each figure is the best of a few runs (`--runs`), since other work on a
-shared machine only ever slows a run down; the load generator shares the machine's cores.
+It prints requests per second, the p50/p99 latency, the server's CPU time per request and
+(with the asyncio client) the mean response body in bytes for `POST /v1/evaluate` (random
+valid cases) and `POST /v1/interview` (the answers of a random point in an interview). With
+one worker, a minimal Starlette app is loaded beside it by the same client, in the same runs
+(interleaved): nothing of triage in its request path, it reads each request's body and
+answers one of the server's own responses to the first requests of that route, saved before
+the load starts (so the bodies are the same sizes), under uvicorn with the options `triage
+serve` gives it (`triage.web.server.uvicorn_options`). Then the ratio of each route's
+requests per second to the minimal app's, against the targets; then `triage batch` on the
+same cases, then where a request's time goes: the engine's work in process against what HTTP
+adds. Each figure is the best of a few runs (`--runs`), since other work on a shared machine
+only ever slows a run down; the load generator shares the machine's cores.
 
-    uv run python benchmarks/bench_serve.py                  # 3 runs of 10 s each, ~3 min
+    uv run python benchmarks/bench_serve.py                  # 3 runs of 10 s each, ~5 min
     uv run python benchmarks/bench_serve.py --runs 1 -d 5    # a quick look
     uv run python benchmarks/bench_serve.py --client wrk     # the load from wrk
 """
