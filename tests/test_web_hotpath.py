@@ -68,14 +68,14 @@ def requests() -> list[tuple[str, bytes, dict[str, str]]]:
 def test_the_hot_routes_answer_byte_for_byte_as_the_router(triage):
     app = create_app(Settings(cors_origins=(ALLOWED,)), triage)
     hot = hot_routes(app)
-    handlers = dict(hot.routes)
+    handlers = dict(hot.handlers)
     assert sorted(handlers) == ["/v1/evaluate", "/v1/interview"]
     with TestClient(app, raise_server_exceptions=False) as c:
         for path, body, headers in requests():
             headers = {**headers, "x-request-id": "same-id"}
-            hot.routes = handlers
+            hot.handlers = handlers
             fast = c.post(path, content=body, headers=headers)
-            hot.routes = {}  # every request through Starlette's router
+            hot.handlers = {}  # every request through Starlette's router
             plain = c.post(path, content=body, headers=headers)
             assert fast.status_code == plain.status_code, (path, body[:40])
             assert fast.headers.items() == plain.headers.items(), (path, body[:40])
@@ -86,7 +86,7 @@ def test_the_hot_routes_answer_byte_for_byte_as_the_router(triage):
 def test_a_bug_in_a_hot_route_is_a_json_500_with_the_headers(triage, monkeypatch):
     app = create_app(Settings(), triage)
     hot = hot_routes(app)
-    handlers = dict(hot.routes)
+    handlers = dict(hot.handlers)
 
     def broken(answers):
         raise RuntimeError("a bug")
@@ -95,7 +95,7 @@ def test_a_bug_in_a_hot_route_is_a_json_500_with_the_headers(triage, monkeypatch
         monkeypatch.setattr(triage, "evaluate", broken)
         for path in ("/v1/evaluate", "/v1/interview"):
             for routes in (handlers, {}):
-                hot.routes = routes
+                hot.handlers = routes
                 reply = c.post(path, json={"answers": CALM})
                 assert reply.status_code == 500
                 assert reply.json() == {"error": {"message": "internal error", "field": None}}

@@ -31,19 +31,19 @@ class HotRoutes:
     def __init__(
         self,
         app: ASGIApp,
-        routes: dict[str, Handler],
+        handlers: dict[str, Handler],
         refused: ErrorHandler,
         http_exception: ErrorHandler,
         internal: ErrorHandler,
     ):
         self.app = app
-        self.routes = routes  # by path, each for POST only
+        self.handlers = handlers  # by path, each for POST only
         self.refused, self.http_exception, self.internal = refused, http_exception, internal
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         handler = None
         if scope["type"] == "http" and scope["method"] == "POST":
-            handler = self.routes.get(scope["path"])
+            handler = self.handlers.get(scope["path"])
         if handler is None:
             await self.app(scope, receive, send)
             return
