@@ -9,10 +9,12 @@ Three kinds of experta rules are generated from the data rules:
   only when it is more urgent than any before);
 - the resolution rules, which read Trigger facts (unsure softening) or the absence of any
   Verdict (the default disposition);
-- *need* rules: for each data rule and each question it reads, "this question is unanswered,
-  every other condition of the rule can still hold, and no verdict at least as urgent as
-  the rule's exists". Their Need facts are the next-question protocol and the list of
-  unanswered questions, and they stop the interview as soon as nothing can change the outcome.
+- *need* rules: for each data rule and each question it reads, a need: "this question is
+  unanswered, every other condition of the rule can still hold, and no verdict at least as
+  urgent as the rule's exists". Needs that share the verdict gate are one rule, whose fact
+  (from the alpha network, once the conclusions are in) lists those whose answer conditions
+  can still hold. Their Need facts are the next-question protocol and the list of unanswered
+  questions, and they stop the interview as soon as nothing can change the outcome.
 
 Every compiled rule gets its own salience from the rule files' order, so the firing order is
 total and does not depend on ``PYTHONHASHSEED``.
