@@ -336,6 +336,7 @@ class _Engine(KnowledgeEngine):
     verdicts: list[VerdictInfo]
     declared: list[tuple[int, str, bool]]  # (rank, rule, final) of the Verdicts declared
     blocking: Mapping[str, tuple[str, ...]]  # rule -> the questions that can only stop it
+    reads_findings: frozenset[str]  # rules with a condition on a finding
 
     def case_facts(self, answers: Mapping[str, Any]) -> list[Fact]:
         """The facts a case starts from: what the alpha network says holds, or the answers."""
@@ -397,7 +398,10 @@ class _Engine(KnowledgeEngine):
 
     def final(self, rule: str) -> bool:
         """Whether a verdict of ``rule`` stands whatever is still asked: every question that
-        could only stop it (``not_in``, ``other_than``) has been answered."""
+        could only stop it (``not_in``, ``other_than``) has been answered. A rule that reads
+        findings is never taken as final (another rule's unasked answer could change them)."""
+        if rule in self.reads_findings:
+            return False
         answers = self.answers
         return all(answers.get(q) is not None for q in self.blocking.get(rule, ()))
 
@@ -462,6 +466,9 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
             for r in rb.rules
             if r.disposition is not None
         },
+        "reads_findings": frozenset(
+            r.id for r in rb.rules if any(c.kind in ("finding", "no_finding") for c in r.conditions)
+        ),
     }
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
