@@ -48,7 +48,7 @@ from bench_batch import run as run_batch
 from triage.cases import validate_case
 from triage.formats import json_bytes, json_lines
 from triage.service import Triage
-from triage.web.screens import screen_json
+from triage.web.screens import ScreenEncoder
 
 HOST = "127.0.0.1"  # loopback only: this is a load test
 WARM_UP = 1.0  # seconds the asyncio client runs before it measures
@@ -334,6 +334,7 @@ def engine_costs(cases: list[dict], interviews: list[str], triage: Triage) -> tu
     HTTP (the best of three passes, as the load figures are the best of their runs)."""
     rb = triage.rulebase
     docs = [json.dumps(c) for c in cases]
+    screens = ScreenEncoder(rb.questions.values(), rb.groups.values())  # as the server has it
 
     def evaluate() -> None:
         for text in docs:
@@ -346,7 +347,7 @@ def engine_costs(cases: list[dict], interviews: list[str], triage: Triage) -> tu
             ev = triage.evaluate(case.answers)
             screen = ev.screen
             body = (
-                {"screen": screen_json(screen, ev)}
+                {"screen": screens.screen(screen, ev)}
                 if screen
                 else {"result": triage.result(case, evaluation=ev)}
             )

@@ -115,9 +115,6 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         return Response(reply.body, reply.status, media_type=reply.media_type)
 
     routes = [
-        # The busiest routes first: the router tries each route in turn until one matches.
-        Route("/v1/evaluate", api.evaluate, methods=["POST"]),
-        Route("/v1/interview", api.interview, methods=["POST"]),
         Route("/", pages.start, methods=["GET"]),
         Route("/interview", pages.interview, methods=["POST"]),
         Route("/interview", pages.restart, methods=["GET"]),
@@ -128,6 +125,8 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         Route("/country", pages.country, methods=["GET", "POST"]),
         Route("/answers", pages.download, methods=["POST"]),
         Route("/answers.fhir.json", pages.download_fhir, methods=["POST"]),
+        Route("/v1/interview", api.interview, methods=["POST"]),
+        Route("/v1/evaluate", api.evaluate, methods=["POST"]),
         Route("/v1/questions", api.questions, methods=["GET"]),
         Route("/v1/rulebase", api.rulebase, methods=["GET"]),
         Route("/healthz", api.healthz, methods=["GET"]),
