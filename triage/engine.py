@@ -9,10 +9,12 @@ Three kinds of experta rules are generated from the data rules:
   only when it is more urgent than any before);
 - the resolution rules, which read Trigger facts (unsure softening) or the absence of any
   Verdict (the default disposition);
-- *need* rules: for each data rule and each question it reads, "this question is unanswered,
-  every other condition of the rule can still hold, and no verdict at least as urgent as
-  the rule's exists". Their Need facts are the next-question protocol and the list of
-  unanswered questions, and they stop the interview as soon as nothing can change the outcome.
+- *need* rules: for each data rule and each question it reads, a need: "this question is
+  unanswered, every other condition of the rule can still hold, and no verdict at least as
+  urgent as the rule's exists". Needs that share the verdict gate are one rule, whose fact
+  (from the alpha network, once the conclusions are in) lists those whose answer conditions
+  can still hold. Their Need facts are the next-question protocol and the list of unanswered
+  questions, and they stop the interview as soon as nothing can change the outcome.
 
 Every compiled rule gets its own salience from the rule files' order, so the firing order is
 total and does not depend on ``PYTHONHASHSEED``.
@@ -23,9 +25,10 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import chain
+from operator import itemgetter
 from types import CodeType
 from typing import Any
 
@@ -140,7 +143,9 @@ class Evaluation:
 
     @property
     def progress(self) -> Progress:
-        """Screens answered so far, and screens that may still be needed (the engine's count)."""
+        """Screens answered so far, and screens that may still be needed (the engine's count,
+        from the answers alone: a group asked over two screens, which happens when a member is
+        needed only after another's answer, counts as one)."""
         return Progress(
             _screens(self.answers, self.questions), _screens(self.needs, self.questions)
         )
@@ -207,6 +212,7 @@ class TriageEngine:
         self._local = threading.local()
         self._build = threading.Lock()
         self._classes: dict[bool, type[_Engine]] = {}
+        self._first: Evaluation | None = None  # the evaluation of no answers, never handed out
 
     def _compiled(self, with_needs: bool) -> type[_Engine]:
         """The engine class, with or without need rules, compiled once for every thread."""
@@ -251,22 +257,41 @@ class TriageEngine:
             alpha.facts({})
 
     def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
-        """Run the rules over validated answers (unknown ids must already be rejected)."""
-        ke = self._full if len(answers) < len(self._order) else self._conclude
+        """Run the rules over validated answers (unknown ids must already be rejected).
+
+        The first screen of every interview is the same: it is evaluated once per rule
+        base, and each caller gets its own copy of it.
+        """
+        if not answers:
+            first = self._first
+            if first is None:
+                first = self._first = self._evaluate({})
+            return _copy(first)
+        return self._evaluate(answers)
+
+    def _evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
+        full = len(answers) < len(self._order)
+        ke = self._full if full else self._conclude
         ke.answers = answers
         ke.firings = []
         ke.verdicts = []
         ke.start(*ke.case_facts(answers))
         ke.run()
+        if full and ke.alpha is not None:
+            # The conclusions are in: only now the needs, whose rules read the verdicts.
+            declare = ke.facts.declare
+            for fact in ke.alpha.group_facts(answers):
+                declare(fact)
+            ke.run()
+        held = [n for fact in ke.facts.values() if isinstance(fact, Need) for n in fact["held"]]
+        held.sort(key=_POSITION)  # the order in which one rule per need would have fired
         needs: dict[str, list[str]] = {}
         need_rank: dict[str, int] = {}
-        for fact in ke.facts.values():
-            if isinstance(fact, Need):
-                q = fact["q"]
-                rules = needs.setdefault(q, [])
-                if fact["rule"] not in rules:
-                    rules.append(fact["rule"])
-                need_rank[q] = max(need_rank.get(q, -1), fact["rank"])
+        for q, rule, rank, _ in held:
+            rules = needs.setdefault(q, [])
+            if rule not in rules:
+                rules.append(rule)
+            need_rank[q] = max(need_rank.get(q, -1), rank)
         for rules in needs.values():
             rules.sort(key=self._rule_order.__getitem__)
         return Evaluation(
@@ -281,6 +306,22 @@ class TriageEngine:
         )
 
 
+def _copy(ev: Evaluation) -> Evaluation:
+    """An evaluation that shares nothing a caller could change with ``ev``."""
+    return Evaluation(
+        answers=dict(ev.answers),
+        firings=[
+            replace(f, matched=dict(f.matched), concluded=dict(f.concluded)) for f in ev.firings
+        ],
+        verdicts=list(ev.verdicts),
+        needs={q: list(rules) for q, rules in ev.needs.items()},
+        questions=ev.questions,
+        groups=ev.groups,
+        need_rank=dict(ev.need_rank),
+        ask_first_rank=ev.ask_first_rank,
+    )
+
+
 class _Engine(KnowledgeEngine):
     """What every compiled rule base shares: matcher, strategy, and the per-case entry points."""
 
@@ -293,7 +334,9 @@ class _Engine(KnowledgeEngine):
     answers: Mapping[str, Any]
     firings: list[Firing]
     verdicts: list[VerdictInfo]
-    declared: list[tuple[int, str]]  # (rank, rule) of the Verdict facts declared
+    declared: list[tuple[int, str, bool]]  # (rank, rule, final) of the Verdicts declared
+    blocking: Mapping[str, tuple[str, ...]]  # rule -> the questions that can only stop it
+    reads_findings: frozenset[str]  # rules with a condition on a finding
 
     def case_facts(self, answers: Mapping[str, Any]) -> list[Fact]:
         """The facts a case starts from: what the alpha network says holds, or the answers."""
@@ -353,21 +396,35 @@ class _Engine(KnowledgeEngine):
         self.strategy._update_agenda(self.agenda, added, removed)
         self.running = False
 
+    def final(self, rule: str) -> bool:
+        """Whether a verdict of ``rule`` stands whatever is still asked: every question that
+        could only stop it (``not_in``, ``other_than``) has been answered. A rule that reads
+        findings is never taken as final (another rule's unasked answer could change them)."""
+        if rule in self.reads_findings:
+            return False
+        answers = self.answers
+        return all(answers.get(q) is not None for q in self.blocking.get(rule, ()))
+
     def conclude(self, info: VerdictInfo) -> None:
         """Record a disposition; declare a Verdict only when some pattern could tell it apart.
 
-        Every pattern on Verdict facts is "none with rank >= p" or "none with rank >= p from a
-        rule other than R" (a need that can only block its own rule). A Verdict of rank r from
-        rule X changes neither when a declared one of rank >= r comes from X itself, or when
-        two of rank >= r come from different rules (one of them is not R, whatever R is).
+        Every pattern on Verdict facts is "none with rank >= p" or "no final one with rank >= p
+        from a rule other than R" (a need that can only block rule R). A Verdict of rank r
+        from rule X changes neither when a declared one of rank >= r exists and this one is
+        not final, or when final ones of rank >= r were declared by X itself or by two rules.
         """
         self.verdicts.append(info)
         rank, rule = info.outcome.rank, info.rule
-        above = [r for k, r in self.declared if k >= rank]
-        if rule in above or len(set(above)) >= 2:
-            return
-        self.declared.append((rank, rule))
-        self.add_fact(Verdict, rule=rule, rank=rank, via=info.via or "")
+        final = self.final(rule)
+        above = [(r, f) for k, r, f in self.declared if k >= rank]
+        if above:
+            if not final:
+                return
+            finals = {r for r, f in above if f}
+            if rule in finals or len(finals) >= 2:
+                return
+        self.declared.append((rank, rule, final))
+        self.add_fact(Verdict, rule=rule, rank=rank, via=info.via or "", final=final)
 
 
 def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) -> type[_Engine]:
@@ -400,6 +457,18 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
         "alpha": network,
         "questions": tuple(rb.questions),
         "derived": dict(rb.derived),
+        "blocking": {
+            r.id: tuple(
+                c.question
+                for c in r.conditions
+                if c.kind == "answer" and c.question and c.test in BLOCKING_TESTS
+            )
+            for r in rb.rules
+            if r.disposition is not None
+        },
+        "reads_findings": frozenset(
+            r.id for r in rb.rules if any(c.kind in ("finding", "no_finding") for c in r.conditions)
+        ),
     }
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
@@ -409,11 +478,18 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
         lhs = answers(tests, name) + _fact_patterns(r)
         attrs[name] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
         salience -= 1
-    # Need rules fire after every conclusion is in, most urgent rule first: one per rule,
-    # question and reach (see relevance.py).
+    # Need rules fire after every conclusion is in (see relevance.py for their reach). Each
+    # (rule, reach, question) is a *need*, numbered in this order: its number orders the
+    # needs of an evaluation as the rules' order does (TriageEngine.evaluate).
     gates = cache(_gate)
     block_gates = cache(_block_gate)
     reach = reaches(rb) if with_needs else {}
+    # With the alpha network, needs that share a verdict gate and the rule's patterns on
+    # derived facts share one need rule: its fact, from the alpha network's second function,
+    # carries the needs whose answer conditions can still hold. Without it (the reference),
+    # each need is a rule of its own.
+    grouped: dict[tuple[Any, ...], tuple[list[Any], list[tuple[list[Test], Any]]]] = {}
+    position = 0
     for r in rb.rules:
         for way in reach.get(r.id, ()):
             conditions = _answer_conditions(r)
@@ -428,16 +504,30 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
                 blocking = c is not None and c.test in BLOCKING_TESTS
                 if blocking and r.disposition is not None:
                     # an answer can only stop this rule: moot once another rule has given as
-                    # much (or more), whatever this one does
+                    # much (or more) for good, whatever this one does (a verdict that an
+                    # unasked answer could still stop does not count: two such rules would
+                    # each leave the other's question unasked, and both fire)
                     gate = block_gates(way.block_gate - 1, r.id)
                 else:
                     gate = gates(way.block_gate if blocking else way.gate)
+                need = (q, r.id, way.rank, position)
+                position += 1
+                if network is not None:
+                    patterns = [gate, *_fact_patterns(r)]
+                    key = (id(gate), *_pattern_key(r))
+                    grouped.setdefault(key, (patterns, []))[1].append((tests, need))
+                    continue
                 name = f"need_{r.order:03d}_{q}" + ("_unsure" if way.unsure else "")
                 lhs = answers(tests, name) + _fact_patterns(r)
-                attrs[name] = Rule(*lhs, gate, salience=salience)(
-                    _need_rhs(r, q, rb.questions[q].order, way.rank)
-                )
+                attrs[name] = Rule(*lhs, gate, salience=salience)(_need_rhs(name, (need,)))
                 salience -= 1
+    for i, (patterns, members) in enumerate(grouped.values()):
+        assert network is not None
+        name = f"need_{i:03d}"
+        held = AS.holds << network.group(members, name)()
+        gate, *derived = patterns
+        attrs[name] = Rule(held, *derived, gate, salience=salience)(_need_rhs(name))
+        salience -= 1
     return type("CompiledTriageEngine", (_Engine,), attrs)
 
 
@@ -534,18 +624,28 @@ def _gate(rank: int) -> Any:
 
 
 def _block_gate(rank: int, rule: str) -> Any:
-    """No verdict of ``rank`` or more from a rule other than ``rule``."""
-    return NOT(Verdict(rank=P(lambda v: v >= rank), rule=P(lambda r: r != rule)))
+    """No final verdict of ``rank`` or more from a rule other than ``rule``."""
+    return NOT(Verdict(rank=P(lambda v: v >= rank), rule=P(lambda r: r != rule), final=True))
 
 
-def _need_rhs(r: KRule, question: str, order: int, rank: int) -> Callable[..., None]:
-    def need(engine: _Engine, **_: Any) -> None:
-        engine.add_fact(Need, q=question, rule=r.id, order=order, rank=rank)
+def _pattern_key(r: KRule) -> tuple[tuple[str, str | None], ...]:
+    """What ``_fact_patterns`` builds for a rule, as a key: equal keys, equal patterns."""
+    kinds = ("finding", "no_finding", "trigger_tier", "no_disposition")
+    return tuple((c.kind, c.name) for c in r.conditions if c.kind in kinds)
 
-    need.__name__ = f"need:{r.id}:{question}"
+
+def _need_rhs(name: str, needs: tuple[Any, ...] | None = None) -> Callable[..., None]:
+    """Declare a Need fact with the needs this rule met: its own one (a rule per need), or
+    those its group's fact holds."""
+
+    def need(engine: _Engine, holds: Any = None, **_: Any) -> None:
+        engine.add_fact(Need, held=needs if holds is None else holds["held"])
+
+    need.__name__ = name
     return _signed(need)
 
 
+_POSITION = itemgetter(3)
 _SIGNATURES: dict[CodeType, inspect.Signature] = {}
 
 
