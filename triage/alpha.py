@@ -85,14 +85,14 @@ class Test:
             values = (*c.values, "unsure") if self._unsure_counts else c.values
             if len(values) == 1:
                 return ast.Compare(value, [ast.Eq()], [ast.Constant(values[0])])
-            return ast.Compare(value, [ast.In()], [ast.Constant(tuple(values))])
+            return ast.Compare(value, [ast.In()], [ast.Constant(tuple(values))])  # type: ignore[arg-type]
         if c.test == "not_in":  # an unanswered question reads as "no"
-            outside = ast.Compare(value, [ast.NotIn()], [ast.Constant(tuple(c.values))])
+            outside = ast.Compare(value, [ast.NotIn()], [ast.Constant(tuple(c.values))])  # type: ignore[arg-type]
             if "no" not in c.values:
                 return outside  # None is outside too, as "no" is
             return ast.BoolOp(ast.And(), [_is_not(value, None), outside])
         if c.test == "other_than":  # an unanswered question meets it
-            return ast.Compare(value, [ast.NotIn()], [ast.Constant(tuple(c.values))])
+            return ast.Compare(value, [ast.NotIn()], [ast.Constant(tuple(c.values))])  # type: ignore[arg-type]
         if c.test == "any_of":
             disjoint = ast.Call(
                 ast.Attribute(constant(frozenset(c.values)), "isdisjoint", ast.Load()),
@@ -101,6 +101,7 @@ class Test:
             )
             return ast.BoolOp(ast.And(), [_is_not(value, None), ast.UnaryOp(ast.Not(), disjoint)])
         bounds: list[ast.expr] = [_is_not(value, None)]
+        op: ast.cmpop
         if c.low is not None:
             op = ast.GtE() if c.low_inclusive else ast.Gt()
             bounds.append(ast.Compare(value, [op], [ast.Constant(c.low)]))
@@ -279,6 +280,7 @@ class AlphaNetwork:
         order of operations, so that both give the same number."""
         unknown = [_is(ast.Name(subject(q), ast.Load()), None) for q in d.reads]
         total: ast.expr = ast.Constant(0)
+        scaled: ast.expr
         for term in d.terms:
             if term.kind == "number":
                 v = ast.Name(subject(term.question), ast.Load())
@@ -344,23 +346,26 @@ class _Code:
                     self.body.append(_assign(name, t.expression(value, self.constant)))
 
     def all(self, conj: tuple[Test, ...]) -> ast.expr:
-        held = [ast.Name(self.names[t], ast.Load()) for t in conj]
+        held: list[ast.expr] = [ast.Name(self.names[t], ast.Load()) for t in conj]
         return held[0] if len(held) == 1 else ast.BoolOp(ast.And(), held)
 
     def module(self, name: str) -> ast.Module:
         args = ast.arguments(
             posonlyargs=[], args=[ast.arg("get")], kwonlyargs=[], kw_defaults=[], defaults=[]
         )
-        extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+        extra: dict[str, Any] = (
+            {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+        )
         function = ast.FunctionDef(name, args, self.body, [], None, **extra)
         return ast.fix_missing_locations(ast.Module([function], type_ignores=[]))
 
-    def function(self, module: ast.Module, name: str) -> Any:
+    def function(self, module: ast.Module, name: str) -> Callable[..., Any]:
         # The module is built from validated constants only: compiling it is not evaluating
         # any text from a rule file.
         label = f"<alpha network of {self.network.name}>"
         exec(compile(module, label, "exec"), self.namespace)
-        return self.namespace[name]
+        function: Callable[..., Any] = self.namespace[name]
+        return function
 
 
 def _group_fact(cls: type[Holds], held: Iterable[Hashable]) -> Holds:

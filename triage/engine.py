@@ -372,7 +372,7 @@ class _Engine(KnowledgeEngine):
 
     def get_deffacts(self) -> list[Any]:
         """experta finds DefFacts by scanning every class member on each reset(); do it once."""
-        cached = self.__dict__.get("_deffacts")
+        cached: list[Any] | None = self.__dict__.get("_deffacts")
         if cached is None:
             cached = self._deffacts = super().get_deffacts()
         return cached
@@ -562,7 +562,8 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
     unsure_conditions = tuple(
         c.question
         for c in r.conditions
-        if r.tier in softened
+        if c.question is not None
+        and r.tier in softened
         and c.kind == "answer"
         and c.test in ("is", "in")
         and "unsure" not in c.values

@@ -58,6 +58,8 @@ class FactList(_StockFactList):
     engine builds: field-less classes, no ``__bind__`` or other special keys.
     """
 
+    last_index: int  # experta's, set in its __init__
+
     @staticmethod
     def _get_fact_id(fact: Fact) -> Any:
         items = dict.items(fact)

@@ -22,7 +22,7 @@ rules, in the same order, with the same facts, as experta's own ``ReteMatcher``.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from experta.activation import Activation
 from experta.fact import Fact
@@ -116,6 +116,10 @@ class _Memory:
     touched: list[Any]
     stale = False
 
+    if TYPE_CHECKING:  # each node class has experta's own (or its lean class's)
+
+        def _reset(self) -> None: ...
+
     def _touch(self) -> None:
         self.stale = True
         self.touched.append(self)
@@ -133,6 +137,7 @@ class _ConflictSet(_Memory, rete.ConflictSetNode):
     """
 
     dirty: list[rete.ConflictSetNode]
+    memory: dict[Any, Activation]
     pending: dict[Any, Activation]
     withdrawn: dict[Any, Activation]
 
@@ -343,7 +348,8 @@ def _direct(check: Any) -> Callable[[Any], Any]:
         or "__" in what
         or what.isnumeric()
     ):
-        return check
+        own: Callable[[Any], Any] = check
+        return own
     function, expected = check.check, check.expected
 
     def direct(fact: Any) -> Any:

@@ -156,7 +156,8 @@ class ScreenEncoder:
             except orjson.JSONEncodeError:  # json_bytes' slower fallback: no shortcut then
                 self.fixed = None
                 break
-            self.fixed[q.id] = encoded[:-1] + b',"needed_by":'  # reopened for needed_by
+            # reopened for needed_by (self.fixed is None only when no question is left)
+            self.fixed[q.id] = encoded[:-1] + b',"needed_by":'  # type: ignore[index]
 
     def screen(self, screen: Screen, ev: Evaluation) -> dict[str, Any]:
         """``screen_json(screen, ev)``, with each question already encoded."""
