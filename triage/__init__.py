@@ -10,9 +10,6 @@ Its names load on first use (a module ``__getattr__``), so ``import triage``, wh
 
 from __future__ import annotations
 
-from importlib import import_module
-from typing import TYPE_CHECKING, Any
-
 # experta 1.9.4 needs this on Python 3.10+, before any experta import: see _compat.
 from . import _compat  # noqa: F401
 
@@ -64,7 +61,10 @@ __all__ = [  # written out (not built from _PUBLIC) so that linters and type che
     "load_rulebase",
 ]
 
-if TYPE_CHECKING:  # type checkers and editors see the names; a run imports them when used
+# Type checkers and editors see the names; a run imports them when used. (``typing`` itself
+# is not imported: it would cost ``import triage`` a few milliseconds.)
+TYPE_CHECKING = False
+if TYPE_CHECKING:
     from .cases import Case, CaseError
     from .engine import Evaluation, Firing, Progress, Screen, VerdictInfo
     from .errors import AnswerError, RuleBaseError, TriageError
@@ -74,8 +74,10 @@ if TYPE_CHECKING:  # type checkers and editors see the names; a run imports them
     from .service import InvalidCase, Triage
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> object:
     """Import a public name's module on first use (then the name is an ordinary global)."""
+    from importlib import import_module
+
     module = _PUBLIC.get(name)
     if module is None:
         raise AttributeError(f"module 'triage' has no attribute {name!r}")
