@@ -310,21 +310,36 @@ class _Engine(KnowledgeEngine):
 
     def run(self, steps: float = float("inf")) -> None:
         """experta's run loop, without the log line it formats for every firing (the
-        ``fired`` list and the audit trail record each firing instead)."""
+        ``fired`` list and the audit trail record each firing instead).
+
+        experta asks the matcher for the changes to the agenda before every firing; here the
+        matcher sees the facts declared since the last firing, as experta's
+        ``get_activations`` hands them over, and is not asked when there are none (no fact
+        reached the network, so no node has a change to report)."""
         self.running = True
-        # The strategy's own update, without experta's check of whether to log activations.
-        agenda, changes, update = self.agenda, self.get_activations, self.strategy._update_agenda
+        facts, changes = self.facts, self.matcher.changes
+        agenda, update = self.agenda, self.strategy._update_agenda
+        activations = agenda.activations
         while steps > 0 and self.running:
-            added, removed = changes()
-            update(agenda, added, removed)
-            activation = agenda.get_next()
-            if activation is None:
+            if facts.added or facts.removed:
+                adding, deleting = facts.added, facts.removed
+                facts.added, facts.removed = [], []
+                added, removed = changes(adding, deleting)
+                if added or removed:
+                    update(agenda, added, removed)
+            if not activations:
                 break
+            activation = activations.pop()
             steps -= 1
             context = activation.context
             # Every right-hand side here takes **kwargs, so experta's Rule.__call__ would pass
             # the bindings through unfiltered: call the function itself.
-            activation.rule._wrapped(self, **{k: v for k, v in context.items() if k[:2] != "__"})
+            if context:
+                activation.rule._wrapped(
+                    self, **{k: v for k, v in context.items() if k[:2] != "__"}
+                )
+            else:
+                activation.rule._wrapped(self)
         self.running = False
 
     def get_deffacts(self) -> list[Any]:

@@ -67,7 +67,9 @@ class _Bus(rete.BusNode):
         for child in self.children:
             check = getattr(child.node, "matcher", None)
             if isinstance(check, TypeCheck) and not isinstance(child.node, _Memory):
-                routes.setdefault(check.fact_type, []).extend(child.node.children)
+                kids = routes.setdefault(check.fact_type, [])
+                for kid in child.node.children:  # a capture nothing reads passes every fact
+                    kids.extend(kid.node.children if isinstance(kid.node, _Pass) else [kid])
             else:
                 self.others.append(child)
         self.by_type = {t: kids + self.others for t, kids in routes.items()}
@@ -105,6 +107,22 @@ class _FeatureTester(rete.FeatureTesterNode):
                     return
             token = token.copy()
             token.context.update(match)
+        for child in self.children:
+            child.callback(token)
+
+
+class _Pass(_FeatureTester):
+    """A pattern's capture of its fact under experta's generated name, where nothing reads it.
+
+    experta binds every pattern's fact in the token's context, under ``__pattern_<id>__``
+    unless the pattern names it. A right-hand side never receives such a name (experta's
+    run loop drops names starting ``__``), and where the capture leads straight to rules of
+    one pattern (conflict-set nodes only), the activation's single fact is that very fact:
+    the binding tells no activation apart and no join reads it. Such a node passes the
+    token on unchanged, sparing a copy of it per fact; the root skips it altogether.
+    """
+
+    def activate(self, token: Any) -> None:
         for child in self.children:
             child.callback(token)
 
@@ -292,6 +310,8 @@ class LeanReteMatcher(ReteMatcher):
                 node._reset()
             if isinstance(node, _FeatureTester):
                 node.test = _direct(node.matcher)
+                if _unread(node):
+                    node.__class__ = _Pass
         for node in nodes:  # re-bind each child's callback to the lean class's method
             node.children[:] = [
                 ChildNode(c.node, getattr(c.node, c.callback.__name__)) for c in node.children
@@ -323,6 +343,18 @@ class LeanReteMatcher(ReteMatcher):
             removed.extend(c_removed)
         self._dirty.clear()
         return added, removed
+
+
+def _unread(node: rete.FeatureTesterNode) -> bool:
+    """Whether ``node`` binds a fact under a generated name for single-pattern rules only."""
+    check = node.matcher
+    return (
+        isinstance(check, FactCapture)
+        and isinstance(check.bind, str)
+        and check.bind.startswith("__")
+        and bool(node.children)
+        and all(isinstance(c.node, rete.ConflictSetNode) for c in node.children)
+    )
 
 
 def _direct(check: Any) -> Callable[[Any], Any]:
