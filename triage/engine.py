@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from itertools import chain
 from types import CodeType
-from typing import Any
+from typing import Any, NamedTuple
 
 from experta import AS, NOT, Fact, KnowledgeEngine, P, Rule
 from experta.agenda import Agenda
@@ -43,19 +43,21 @@ from .relevance import reaches
 from .strategy import SalienceStrategy
 
 
-@dataclass(frozen=True)
-class Firing:
-    """One data rule that fired, with the answers it matched and what it concluded."""
+class Firing(NamedTuple):
+    """One data rule that fired, with the answers it matched and what it concluded.
+
+    A named tuple rather than a frozen dataclass: it is as immutable, and one is built per
+    firing, where a frozen dataclass sets each field through ``object.__setattr__``.
+    """
 
     rule: KRule
     matched: dict[str, Any]
-    unsure: tuple[str, ...] = ()
-    concluded: dict[str, Any] = field(default_factory=dict)
+    unsure: tuple[str, ...]
+    concluded: dict[str, Any]
     softens: str | None = None  # for a resolution rule: the trigger rule it softened
 
 
-@dataclass(frozen=True)
-class VerdictInfo:
+class VerdictInfo(NamedTuple):
     """A disposition some rule concluded; ``via`` names the resolution rule that softened it."""
 
     rule: str
@@ -294,6 +296,14 @@ class _Engine(KnowledgeEngine):
     firings: list[Firing]
     verdicts: list[VerdictInfo]
     declared: list[tuple[int, str]]  # (rank, rule) of the Verdict facts declared
+    verdict_any: bool  # no pattern reads a Verdict's fields: only whether one exists
+
+    def __init__(self) -> None:
+        super().__init__()
+        matcher = self.matcher
+        self.verdict_any = isinstance(matcher, LeanReteMatcher) and not matcher.reads_fields(
+            Verdict
+        )
 
     def case_facts(self, answers: Mapping[str, Any]) -> list[Fact]:
         """The facts a case starts from: what the alpha network says holds, or the answers."""
@@ -375,14 +385,22 @@ class _Engine(KnowledgeEngine):
         rule other than R" (a need that can only block its own rule). A Verdict of rank r from
         rule X changes neither when a declared one of rank >= r comes from X itself, or when
         two of rank >= r come from different rules (one of them is not R, whatever R is).
+        Where no pattern reads a Verdict's fields (the network for complete answers, whose
+        only such pattern is "no verdict at all"), one more urgent than all before is
+        declared, and no other: so the most urgent disposition is still a fact.
         """
         self.verdicts.append(info)
         rank, rule = info.outcome.rank, info.rule
-        above = [r for k, r in self.declared if k >= rank]
-        if rule in above or len(set(above)) >= 2:
-            return
-        self.declared.append((rank, rule))
-        self.add_fact(Verdict, rule=rule, rank=rank, via=info.via or "")
+        declared = self.declared
+        if self.verdict_any:
+            if declared and declared[-1][0] >= rank:
+                return
+        else:
+            above = [r for k, r in declared if k >= rank]
+            if rule in above or len(set(above)) >= 2:
+                return
+        declared.append((rank, rule))
+        self.facts.declare(new_fact(Verdict, rule=rule, rank=rank, via=info.via or ""))
 
 
 def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) -> type[_Engine]:
@@ -504,34 +522,39 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
     if r.adjust:
         static["adjust"] = r.adjust
 
+    # What a firing that concludes its disposition outright records (copied per firing).
+    definite = {**static, **_concluded(outcome)} if outcome is not None else static
+    softened = _concluded(outcome) if outcome is not None else {}
+
     def fire(engine: _Engine, trigger: Any = None, **_: Any) -> None:
         answers = engine.answers
         if trigger is not None:  # a resolution rule softening a trigger
             assert outcome is not None
             unsure = tuple(trigger["unsure"])
-            engine.conclude(VerdictInfo(trigger["rule"], outcome, via=r.id, unsure=unsure))
+            engine.conclude(VerdictInfo(trigger["rule"], outcome, r.id, unsure))
             engine.firings.append(
                 Firing(
-                    r,
-                    {q: answers.get(q) for q in unsure},
-                    unsure,
-                    _concluded(outcome),
-                    softens=trigger["rule"],
+                    r, {q: answers.get(q) for q in unsure}, unsure, dict(softened), trigger["rule"]
                 )
             )
             return
         matched = {q: answers.get(q) for q in questions}
-        unsure = tuple(q for q in unsure_conditions if matched.get(q) == "unsure")
-        concluded = dict(static)
+        unsure = (
+            tuple(q for q in unsure_conditions if matched.get(q) == "unsure")
+            if unsure_conditions
+            else ()
+        )
         if r.finding:
             engine.add_fact(Finding, name=r.finding, rule=r.id)
-        if outcome is not None:
-            if unsure:
-                engine.add_fact(Trigger, rule=r.id, tier=r.tier, unsure=unsure)
-                concluded["trigger"] = f"{r.tier} (unsure: {', '.join(unsure)})"
-            else:
-                engine.conclude(VerdictInfo(r.id, outcome))
-                concluded.update(_concluded(outcome))
+        if outcome is None:
+            concluded = dict(static)
+        elif unsure:
+            engine.add_fact(Trigger, rule=r.id, tier=r.tier, unsure=unsure)
+            concluded = dict(static)
+            concluded["trigger"] = f"{r.tier} (unsure: {', '.join(unsure)})"
+        else:
+            engine.conclude(VerdictInfo(r.id, outcome))
+            concluded = dict(definite)
         engine.firings.append(Firing(r, matched, unsure, concluded))
 
     fire.__name__ = r.id

@@ -321,6 +321,21 @@ class LeanReteMatcher(ReteMatcher):
         if any(not isinstance(n, _Memory) for n in memories):
             raise TypeError("a RETE node with memory that does not say when it is used")
 
+    def reads_fields(self, fact_type: type) -> bool:
+        """Whether any pattern tests or binds a field of ``fact_type`` (else every pattern
+        on such facts only asks whether one exists, and any one is as good as another)."""
+        if self.root_node.others:
+            return True  # a node that sees every fact, whatever it tests
+        stack = [c.node for c in self.root_node.by_type.get(fact_type, [])]
+        while stack:
+            node = stack.pop()
+            if not isinstance(node, rete.FeatureTesterNode):
+                continue  # a join or a conflict set: past the pattern's own tests
+            if not isinstance(node.matcher, FactCapture):
+                return True
+            stack.extend(c.node for c in node.children)
+        return False
+
     def reset(self) -> None:
         for node in self._touched:
             node._reset()
