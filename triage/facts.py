@@ -52,10 +52,11 @@ class FactList(_StockFactList):
 
     Stock ``declare`` validates the fact's fields (these classes declare none), builds its
     identity as a frozenset of the class and every item, and formats a log line. Here the
-    identity is a pair of the class and the items, and the fact's hash is stored at once
-    (experta computes the same value on first use, through a caught ``AttributeError``).
-    Duplicates are still declared only once, as experta does. It holds only facts the
-    engine builds: field-less classes, no ``__bind__`` or other special keys.
+    identity is a pair of the class and the items. The fact's hash is its index, stored at
+    once: a fact equals another only with the same index (``__factid__`` is one of its
+    items), so equal facts hash alike, without the frozenset of every item that experta
+    hashes on first use. Duplicates are still declared only once, as experta does. It holds
+    only facts the engine builds: field-less classes, no ``__bind__`` or other special keys.
     """
 
     @staticmethod
@@ -64,16 +65,18 @@ class FactList(_StockFactList):
         return type(fact), frozenset(i for i in items if not Fact.is_special(i[0]))
 
     def declare(self, fact: Fact) -> Fact | None:
-        items = frozenset(dict.items(fact))
-        fact_id = (type(fact), items)
+        fact_id = (type(fact), frozenset(dict.items(fact)))
         counter = self.reference_counter
-        if fact_id in counter and not self.duplication:
-            return None
+        if fact_id in counter:
+            if not self.duplication:
+                return None
+            counter[fact_id] += 1
+        else:
+            counter[fact_id] = 1
         idx = self.last_index
         dict.__setitem__(fact, "__factid__", idx)
-        fact._hash = hash(items | {("__factid__", idx)})
+        fact._hash = hash(idx)
         self[idx] = fact
         self.last_index = idx + 1
         self.added.append(fact)
-        counter[fact_id] += 1
         return fact
