@@ -31,6 +31,7 @@ from typing import Any, NamedTuple
 
 from experta import AS, NOT, Fact, KnowledgeEngine, P, Rule
 from experta.agenda import Agenda
+from experta.fact import InitialFact
 
 from .alpha import DEFINITE, POSSIBLE, UNKNOWN, AlphaNetwork, Test
 from .conditions import BLOCKING_TESTS, Condition
@@ -370,8 +371,12 @@ class _Engine(KnowledgeEngine):
         self.declared = []
         self.matcher.reset()
         declare = self.facts.declare
-        for fact in chain.from_iterable(deffacts() for deffacts in self.get_deffacts()):
-            declare(fact)
+        deffacts = self.get_deffacts()
+        if len(deffacts) == 1 and deffacts[0]._wrapped is _INITIAL_FACT:
+            declare(new_fact(InitialFact))  # what experta's only DefFacts yields, built directly
+        else:
+            for fact in chain.from_iterable(d() for d in deffacts):
+                declare(fact)
         for fact in facts:
             declare(fact)
         added, removed = self.get_activations()
@@ -401,6 +406,10 @@ class _Engine(KnowledgeEngine):
                 return
         declared.append((rank, rule))
         self.facts.declare(new_fact(Verdict, rule=rule, rank=rank, via=info.via or ""))
+
+
+# The generator behind experta's own DefFacts, which yields one InitialFact per reset.
+_INITIAL_FACT = KnowledgeEngine.__dict__["_declare_initial_fact"]._wrapped
 
 
 def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) -> type[_Engine]:

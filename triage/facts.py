@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, TypeVar
 
 from experta import Fact
@@ -58,6 +59,16 @@ class FactList(_StockFactList):
     hashes on first use. Duplicates are still declared only once, as experta does. It holds
     only facts the engine builds: field-less classes, no ``__bind__`` or other special keys.
     """
+
+    def __init__(self) -> None:
+        # experta's attributes, with a plain dict as the reference counter: a fact is
+        # counted here only once it is in it (experta's Counter reads 0 for one that is not).
+        OrderedDict.__init__(self)
+        self.last_index = 0
+        self.reference_counter: dict[Any, int] = {}
+        self.added: list[Fact] = []
+        self.removed: list[Fact] = []
+        self.duplication = False
 
     @staticmethod
     def _get_fact_id(fact: Fact) -> Any:

@@ -73,8 +73,20 @@ class _Bus(rete.BusNode):
             else:
                 self.others.append(child)
         self.by_type = {t: kids + self.others for t, kids in routes.items()}
+        # Where a type leads straight to rules of one pattern, the new fact goes to their
+        # conflict sets as itself: the token they would get holds that fact and nothing else.
+        self.direct = {
+            t: [kid.node.add_fact for kid in kids]
+            for t, kids in self.by_type.items()
+            if kids and all(isinstance(kid.node, _ConflictSet) for kid in kids)
+        }
 
     def add(self, fact: Any) -> None:
+        direct = self.direct.get(type(fact))
+        if direct is not None:
+            for add_fact in direct:
+                add_fact(fact)
+            return
         token = tuple.__new__(_Token, (_VALID, {fact}, {}))
         for child in self.by_type.get(type(fact), self.others):
             child.callback(token)
@@ -157,6 +169,20 @@ class _ConflictSet(_Memory, rete.ConflictSetNode):
     def _reset(self) -> None:
         self.memory = {}  # key -> the Activation it gave, withdrawn as that very object
         self.pending, self.withdrawn = {}, {}
+
+    def add_fact(self, fact: Any) -> None:
+        """``activate`` for a VALID token of ``fact`` alone, without bindings."""
+        if not self.stale:
+            self._touch()
+        key = (frozenset((fact,)), _NO_CONTEXT)
+        if key in self.memory:
+            return
+        if not (self.pending or self.withdrawn):
+            self.dirty.append(self)
+        activation = self.withdrawn.pop(key, None) if self.withdrawn else None
+        if activation is None:
+            activation = self.pending[key] = Activation(self.rule, key[0], {})
+        self.memory[key] = activation
 
     def activate(self, token: Any) -> None:
         if not self.stale:
@@ -352,10 +378,13 @@ class LeanReteMatcher(ReteMatcher):
                 self.root_node.add(fact)
         added: list[Any] = []
         removed: list[Any] = []
-        for csn in self._dirty:
-            c_added, c_removed = csn.get_activations()
-            added.extend(c_added)
-            removed.extend(c_removed)
+        for csn in self._dirty:  # each node's get_activations(), without the lists between
+            if csn.pending:
+                added.extend(csn.pending.values())
+                csn.pending = {}
+            if csn.withdrawn:
+                removed.extend(csn.withdrawn.values())
+                csn.withdrawn = {}
         self._dirty.clear()
         return added, removed
 
