@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from test_corpus import corpus
@@ -32,29 +33,50 @@ def _held(facts: list[Holds]) -> list[type]:
     return [type(f) for f in facts]
 
 
+def _groups(facts: list[Holds]) -> list[tuple[type, Any]]:
+    return [(type(f), f["held"]) for f in facts]
+
+
+def _same(network: AlphaNetwork, ans: dict[str, Any]) -> None:
+    """The compiled functions give what reading each condition gives."""
+    assert _held(network.facts(ans)) == _held(network.interpret(ans))
+    assert _groups(network.group_facts(ans)) == _groups(network.interpret_groups(ans))
+
+
 def test_every_compiled_rule_reads_its_answers_through_the_network():
     full = NETWORKS["full"]
     assert full is not None
     rules = [r for r in ENGINE.rulebase.rules if any(c.kind == "answer" for c in r.conditions)]
     # one conjunction per trigger rule with answer conditions at least, more for need rules
     assert len(NETWORKS["conclude"].conjunctions) >= len({r.id for r in rules}) - 5
-    assert len(full.conjunctions) > len(NETWORKS["conclude"].conjunctions)
+    assert len(full.conjunctions) == len(NETWORKS["conclude"].conjunctions)
+    subjects = {*ENGINE.rulebase.questions, *ENGINE.rulebase.derived}
     for conj, cls in full.conjunctions.items():
         assert issubclass(cls, Holds) and cls.__doc__.startswith("Holds: ")
-        subjects = {*ENGINE.rulebase.questions, *ENGINE.rulebase.derived}
         assert all(t.question in subjects for t in conj)
+    # the need rules' conjunctions, in groups (one per need rule), each need numbered once
+    assert not NETWORKS["conclude"].groups
+    needs = [need for members in full.groups.values() for _, need in members]
+    assert len(needs) > 2 * len(full.groups)
+    assert sorted(n[3] for n in needs) == list(range(len(needs)))
+    for cls, members in full.groups.items():
+        assert issubclass(cls, Holds) and cls.__doc__.startswith("Holds for any of: ")
+        for conj, (question, rule, _, _) in members:
+            assert all(t.question in subjects for t in conj)
+            assert any(t.question == question and t.mode == UNKNOWN for t in conj)
+            assert rule in {r.id for r in ENGINE.rulebase.rules}
 
 
 @given(answers)
 def test_compiled_equals_interpreted_on_partial_answers(ans):
     for network in NETWORKS.values():
-        assert _held(network.facts(ans)) == _held(network.interpret(ans))
+        _same(network, ans)
 
 
 @given(full_answers)
 def test_compiled_equals_interpreted_on_full_answers(ans):
     for network in NETWORKS.values():
-        assert _held(network.facts(ans)) == _held(network.interpret(ans))
+        _same(network, ans)
 
 
 def test_compiled_equals_interpreted_on_the_corpus(triage):
@@ -62,7 +84,7 @@ def test_compiled_equals_interpreted_on_the_corpus(triage):
     assert cases
     for case in cases:
         for network in NETWORKS.values():
-            assert _held(network.facts(case.answers)) == _held(network.interpret(case.answers))
+            _same(network, case.answers)
 
 
 def test_an_explicit_none_reads_as_unanswered():
@@ -70,15 +92,17 @@ def test_an_explicit_none_reads_as_unanswered():
     assert _held(network.facts({"fever": None})) == _held(network.facts({}))
 
 
-def test_the_generated_code_holds_no_rule_text():
+@pytest.mark.parametrize("source", ["source", "group_source"])
+def test_the_generated_code_holds_no_rule_text(source):
     """Questions and values appear only as constants: no call but ``get`` and the fact
     constructor, no name but locals and the constants' own."""
-    tree = ast.parse(NETWORKS["full"].source)
+    tree = ast.parse(getattr(NETWORKS["full"], source))
     (function,) = tree.body
     assert isinstance(function, ast.FunctionDef)
     calls = {ast.unparse(node.func) for node in ast.walk(function) if isinstance(node, ast.Call)}
     assert "get" in calls and "out.append" in calls
-    assert all(c in ("get", "out.append") or c.startswith("c") for c in calls), calls
+    allowed = ("get", "out.append", "h.append")
+    assert all(c in allowed or c.startswith("c") for c in calls), calls
     questions = set(ENGINE.rulebase.questions)
     strings = {
         n.value

@@ -235,3 +235,37 @@ def test_a_broken_group_is_refused(rules_copy, groups, message):
     with pytest.raises(RuleBaseError, match=message) as err:
         load_rulebase(rules_copy)
     assert "questions.yaml" in str(err.value)
+
+
+def test_the_first_screen_is_worked_out_once_and_each_caller_gets_its_own(monkeypatch):
+    """Every interview starts from no answers: that evaluation runs once per rule base, and
+    what one caller does to its copy never reaches the next."""
+    from triage.engine import TriageEngine
+
+    engine = TriageEngine(TRIAGE.rulebase)
+    runs: list[dict] = []
+    evaluate = engine._evaluate
+    monkeypatch.setattr(engine, "_evaluate", lambda a: runs.append(dict(a)) or evaluate(a))
+
+    def summary(ev):
+        return (
+            ev.answers,
+            [(f.rule.id, f.matched, f.concluded) for f in ev.firings],
+            ev.verdicts,
+            ev.needs,
+            ev.need_rank,
+            [q.id for q in ev.next_questions],
+        )
+
+    first = engine.evaluate({})
+    expected = summary(evaluate({}))
+    assert summary(first) == expected
+    first.answers["fever"] = "yes"
+    first.firings[0].matched["fever"] = "yes"
+    first.firings[0].concluded.clear()
+    first.needs[next(iter(first.needs))].append("someone-else")
+    first.need_rank.clear()
+    first.verdicts.clear()
+    engine.evaluate({"fever": "yes"})
+    assert summary(engine.evaluate({})) == expected
+    assert runs == [{}, {"fever": "yes"}]

@@ -110,12 +110,24 @@ def test_full_answers_conclude_as_on_stock_experta(ans):
 @given(answers)
 def test_the_same_facts_are_derived_as_on_stock_experta(ans):
     # Stock declares a Verdict for every conclusion; the lean engine only when it is more
-    # urgent than any before (engine.conclude): every other derived fact is the same, in
-    # the same order.
+    # urgent than any before (engine.conclude). Stock runs one need rule per need, each
+    # with its own Need fact; the lean engine one per verdict gate, whose Need fact holds
+    # every need of the group that the answers leave open (engine.compile_rulebase): the
+    # same needs, numbered alike. Every other derived fact is the same, in the same order.
     def derived(engine: TriageEngine) -> list[tuple[str, dict[str, Any]]]:
-        return [f for f in _facts(engine, ans) if f[0] != "Verdict"]
+        return [f for f in _facts(engine, ans) if f[0] not in ("Verdict", "Need")]
+
+    def needs(engine: TriageEngine) -> list[Any]:
+        held = [n for f in _facts(engine, ans) if f[0] == "Need" for n in f[1]["held"]]
+        return sorted(held, key=lambda n: n[3])
 
     assert derived(LEAN) == derived(STOCK)
+    stock_needs = needs(STOCK)
+    assert needs(LEAN) == stock_needs
+    assert [n[3] for n in stock_needs] == sorted({n[3] for n in stock_needs})
+    assert sum(f[0] == "Need" for f in _facts(LEAN, ans)) <= sum(
+        f[0] == "Need" for f in _facts(STOCK, ans)
+    )
     lean_verdicts = [f[1] for f in _facts(LEAN, ans) if f[0] == "Verdict"]
     stock_verdicts = [f[1] for f in _facts(STOCK, ans) if f[0] == "Verdict"]
     assert all(v in stock_verdicts for v in lean_verdicts)

@@ -11,6 +11,12 @@ joins with findings, softened triggers, the verdict gates of the need rules, sal
 agenda and the firing, so forward chaining, the audit trail and the next-question protocol
 stay in experta.
 
+The need rules' conjunctions (what an interview may still ask) are *grouped*: a group is one
+need rule's pattern, and its fact, declared when any member's conjunction holds, carries the
+payloads of the members that do (``held``). They come from a second function, which the
+engine runs only once the conclusions are in (see engine.py), so that a need is never added
+to the agenda only to be withdrawn by a verdict.
+
 The code is built as a Python AST from parsed, validated conditions (``conditions.py``): a
 question id or an answer value only ever appears as a constant, and no rule text is ever
 evaluated. ``Test.interpret`` is the same test read directly from the condition; the tests
@@ -21,7 +27,7 @@ check the compiled function against it, and the engine can run on it instead
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,8 +123,11 @@ class AlphaNetwork:
         self.name = name
         self.derived = dict(derived or {})  # a test's subject may be one of these
         self._keys: dict[tuple[Test, ...], type[Holds]] = {}
+        self._groups: dict[type[Holds], list[tuple[tuple[Test, ...], Hashable]]] = {}
         self._compiled: Callable[[Callable[[str], Any]], list[Holds]] | None = None
+        self._compiled_groups: Callable[[Callable[[str], Any]], list[Holds]] | None = None
         self._module: ast.Module | None = None
+        self._group_module: ast.Module | None = None
         self._source = ""
 
     def key(self, tests: Iterable[Test], label: str) -> type[Holds]:
@@ -132,15 +141,31 @@ class AlphaNetwork:
             self._keys[conj] = cls
         return cls
 
+    def group(self, members: Iterable[tuple[Iterable[Test], Hashable]], label: str) -> type[Holds]:
+        """A new fact class for a group of conjunctions, each with its payload: its fact
+        holds ``held``, the payloads of the members whose conjunction holds (in order)."""
+        self._compiled_groups = None
+        listed = [(tuple(dict.fromkeys(tests)), payload) for tests, payload in members]
+        words = "; or ".join(" and ".join(_words(t) for t in conj) for conj, _ in listed)
+        cls = type(f"Holds_{label}", (Holds,), {"__doc__": f"Holds for any of: {words}."})
+        self._groups[cls] = listed
+        return cls
+
     @property
     def conjunctions(self) -> dict[tuple[Test, ...], type[Holds]]:
         return dict(self._keys)
+
+    @property
+    def groups(self) -> dict[type[Holds], list[tuple[tuple[Test, ...], Hashable]]]:
+        return {cls: list(members) for cls, members in self._groups.items()}
 
     def compile(self) -> None:
         """Generate the function now, once all conjunctions are registered: afterwards
         ``facts`` reads nothing that changes, so threads may share the network."""
         if self._compiled is None:
             self._compiled = self._compile()
+        if self._compiled_groups is None:
+            self._compiled_groups = self._compile_groups()
 
     def facts(self, answers: Mapping[str, Any]) -> list[Holds]:
         """The ``Holds`` facts for these answers (absent and ``None`` both mean unanswered)."""
@@ -157,6 +182,26 @@ class AlphaNetwork:
             if all(t.interpret(self.value(answers, t.question)) for t in conj)
         ]
 
+    def group_facts(self, answers: Mapping[str, Any]) -> list[Holds]:
+        """The facts of the groups with a member that holds, in registration order."""
+        compiled = self._compiled_groups
+        if compiled is None:
+            compiled = self._compiled_groups = self._compile_groups()
+        return compiled(answers.get)
+
+    def interpret_groups(self, answers: Mapping[str, Any]) -> list[Holds]:
+        """The same group facts, each test read from its condition (the reference)."""
+        out = []
+        for cls, members in self._groups.items():
+            held = tuple(
+                payload
+                for conj, payload in members
+                if all(t.interpret(self.value(answers, t.question)) for t in conj)
+            )
+            if held:
+                out.append(_group_fact(cls, held))
+        return out
+
     def value(self, answers: Mapping[str, Any], subject: str) -> Any:
         """A question's answer, or a derived value read from its data (the reference)."""
         d = self.derived.get(subject)
@@ -171,67 +216,58 @@ class AlphaNetwork:
             self._source = ast.unparse(self._module) if self._module else ""
         return self._source
 
+    @property
+    def group_source(self) -> str:
+        """The generated function for the groups (the need rules), as Python source."""
+        if self._compiled_groups is None:
+            self._compiled_groups = self._compile_groups()
+        return ast.unparse(self._group_module) if self._group_module else ""
+
     def _compile(self) -> Callable[[Callable[[str], Any]], list[Holds]]:
         """Generate, compile and return ``holds(get) -> [Holds facts]``.
 
         Each question read gets a local (``v0 = get('fever')``), each distinct test a local
         (``t3 = v0 == 'yes'``), and each conjunction an ``if`` that appends its fact.
         """
-        namespace: dict[str, Any] = {}
-
-        def constant(value: Any) -> ast.expr:
-            name = f"c{len(namespace)}"
-            namespace[name] = value
-            return ast.Name(name, ast.Load())
-
-        values: dict[str, str] = {}
-        tests: dict[Test, str] = {}
-        body: list[ast.stmt] = []
-
-        def subject(key: str) -> str:
-            """The local holding an answer or a derived value, assigned on first use."""
-            if key in values:
-                return values[key]
-            d = self.derived.get(key)
-            if d is None:
-                name = values[key] = f"v{len(values)}"
-                call = ast.Call(ast.Name("get", ast.Load()), [ast.Constant(key)], [])
-                body.append(_assign(name, call))
-                return name
-            expr = self._sum(d, subject, constant)
-            name = values[key] = f"d{len(values)}"
-            body.append(_assign(name, expr))
-            return name
-
-        for conj in self._keys:
-            for t in conj:
-                subject(t.question)
-                if t not in tests:
-                    name = tests[t] = f"t{len(tests)}"
-                    value = ast.Name(values[t.question], ast.Load())
-                    body.append(_assign(name, t.expression(value, constant)))
-        body.append(_assign("out", ast.List([], ast.Load())))
+        code = _Code(self)
+        code.tests(self._keys)
+        out = code.body
+        out.append(_assign("out", ast.List([], ast.Load())))
         append = ast.Attribute(ast.Name("out", ast.Load()), "append", ast.Load())
         # A Holds fact has no fields, so it is built without Fact.__init__ (facts.new_fact).
-        new = constant(dict.__new__).id
+        new = code.constant(dict.__new__).id
         for conj, cls in self._keys.items():
-            make = ast.Call(ast.Name(new, ast.Load()), [constant(cls)], [])
-            add = ast.Expr(ast.Call(append, [make], []))
-            held = [ast.Name(tests[t], ast.Load()) for t in conj]
-            test = held[0] if len(held) == 1 else ast.BoolOp(ast.And(), held)
-            body.append(ast.If(test, [add], []))
-        body.append(ast.Return(ast.Name("out", ast.Load())))
-        args = ast.arguments(
-            posonlyargs=[], args=[ast.arg("get")], kwonlyargs=[], kw_defaults=[], defaults=[]
-        )
-        extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
-        function = ast.FunctionDef("holds", args, body, [], None, **extra)
-        module = ast.fix_missing_locations(ast.Module([function], type_ignores=[]))
-        self._module, self._source = module, ""
-        # The module is built above from validated constants only: compiling it is not
-        # evaluating any text from a rule file.
-        exec(compile(module, f"<alpha network of {self.name}>", "exec"), namespace)
-        return namespace["holds"]
+            make = ast.Call(ast.Name(new, ast.Load()), [code.constant(cls)], [])
+            out.append(ast.If(code.all(conj), [ast.Expr(ast.Call(append, [make], []))], []))
+        out.append(ast.Return(ast.Name("out", ast.Load())))
+        self._module, self._source = code.module("holds"), ""
+        return code.function(self._module, "holds")
+
+    def _compile_groups(self) -> Callable[[Callable[[str], Any]], list[Holds]]:
+        """Generate ``groups(get) -> [group facts]``: per group, a list of the payloads of
+        the members that hold (``h = []``, ``if t1 and t4: h.append(c9)``), and its fact
+        when that list is not empty."""
+        code = _Code(self)
+        code.tests(conj for members in self._groups.values() for conj, _ in members)
+        out = code.body
+        out.append(_assign("out", ast.List([], ast.Load())))
+        append = ast.Attribute(ast.Name("out", ast.Load()), "append", ast.Load())
+        held = ast.Attribute(ast.Name("h", ast.Load()), "append", ast.Load())
+        new = code.constant(_group_fact).id
+        for cls, members in self._groups.items():
+            out.append(_assign("h", ast.List([], ast.Load())))
+            for conj, payload in members:
+                add = ast.Expr(ast.Call(held, [code.constant(payload)], []))
+                out.append(ast.If(code.all(conj), [add], []))
+            make = ast.Call(
+                ast.Name(new, ast.Load()), [code.constant(cls), ast.Name("h", ast.Load())], []
+            )
+            out.append(
+                ast.If(ast.Name("h", ast.Load()), [ast.Expr(ast.Call(append, [make], []))], [])
+            )
+        out.append(ast.Return(ast.Name("out", ast.Load())))
+        self._group_module = code.module("groups")
+        return code.function(self._group_module, "groups")
 
     def _sum(
         self,
@@ -266,6 +302,72 @@ class AlphaNetwork:
             return total
         test = unknown[0] if len(unknown) == 1 else ast.BoolOp(ast.Or(), unknown)
         return ast.IfExp(test, ast.Constant(None), total)
+
+
+class _Code:
+    """The body of one generated function: a local per answer read and per distinct test."""
+
+    def __init__(self, network: AlphaNetwork):
+        self.network = network
+        self.namespace: dict[str, Any] = {}
+        self.values: dict[str, str] = {}
+        self.names: dict[Test, str] = {}
+        self.body: list[ast.stmt] = []
+
+    def constant(self, value: Any) -> ast.Name:
+        name = f"c{len(self.namespace)}"
+        self.namespace[name] = value
+        return ast.Name(name, ast.Load())
+
+    def subject(self, key: str) -> str:
+        """The local holding an answer or a derived value, assigned on first use."""
+        if key in self.values:
+            return self.values[key]
+        d = self.network.derived.get(key)
+        if d is None:
+            name = self.values[key] = f"v{len(self.values)}"
+            call = ast.Call(ast.Name("get", ast.Load()), [ast.Constant(key)], [])
+            self.body.append(_assign(name, call))
+            return name
+        expr = self.network._sum(d, self.subject, self.constant)
+        name = self.values[key] = f"d{len(self.values)}"
+        self.body.append(_assign(name, expr))
+        return name
+
+    def tests(self, conjunctions: Iterable[tuple[Test, ...]]) -> None:
+        for conj in conjunctions:
+            for t in conj:
+                self.subject(t.question)
+                if t not in self.names:
+                    name = self.names[t] = f"t{len(self.names)}"
+                    value = ast.Name(self.values[t.question], ast.Load())
+                    self.body.append(_assign(name, t.expression(value, self.constant)))
+
+    def all(self, conj: tuple[Test, ...]) -> ast.expr:
+        held = [ast.Name(self.names[t], ast.Load()) for t in conj]
+        return held[0] if len(held) == 1 else ast.BoolOp(ast.And(), held)
+
+    def module(self, name: str) -> ast.Module:
+        args = ast.arguments(
+            posonlyargs=[], args=[ast.arg("get")], kwonlyargs=[], kw_defaults=[], defaults=[]
+        )
+        extra = {"type_params": []} if "type_params" in ast.FunctionDef._fields else {}
+        function = ast.FunctionDef(name, args, self.body, [], None, **extra)
+        return ast.fix_missing_locations(ast.Module([function], type_ignores=[]))
+
+    def function(self, module: ast.Module, name: str) -> Any:
+        # The module is built from validated constants only: compiling it is not evaluating
+        # any text from a rule file.
+        label = f"<alpha network of {self.network.name}>"
+        exec(compile(module, label, "exec"), self.namespace)
+        return self.namespace[name]
+
+
+def _group_fact(cls: type[Holds], held: Iterable[Hashable]) -> Holds:
+    """A group's fact with the payloads that hold, built without Fact.__init__."""
+    fact = dict.__new__(cls)
+    dict.__setitem__(fact, "held", tuple(held))
+    return fact
 
 
 def _assign(name: str, value: ast.expr) -> ast.stmt:

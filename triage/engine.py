@@ -9,10 +9,12 @@ Three kinds of experta rules are generated from the data rules:
   only when it is more urgent than any before);
 - the resolution rules, which read Trigger facts (unsure softening) or the absence of any
   Verdict (the default disposition);
-- *need* rules: for each data rule and each question it reads, "this question is unanswered,
-  every other condition of the rule can still hold, and no verdict at least as urgent as
-  the rule's exists". Their Need facts are the next-question protocol and the list of
-  unanswered questions, and they stop the interview as soon as nothing can change the outcome.
+- *need* rules: for each data rule and each question it reads, a need: "this question is
+  unanswered, every other condition of the rule can still hold, and no verdict at least as
+  urgent as the rule's exists". Needs that share the verdict gate are one rule, whose fact
+  (from the alpha network, once the conclusions are in) lists those whose answer conditions
+  can still hold. Their Need facts are the next-question protocol and the list of unanswered
+  questions, and they stop the interview as soon as nothing can change the outcome.
 
 Every compiled rule gets its own salience from the rule files' order, so the firing order is
 total and does not depend on ``PYTHONHASHSEED``.
@@ -23,9 +25,10 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from itertools import chain
+from operator import itemgetter
 from types import CodeType
 from typing import Any, NamedTuple
 
@@ -210,6 +213,7 @@ class TriageEngine:
         self._local = threading.local()
         self._build = threading.Lock()
         self._classes: dict[bool, type[_Engine]] = {}
+        self._first: Evaluation | None = None  # the evaluation of no answers, never handed out
 
     def _compiled(self, with_needs: bool) -> type[_Engine]:
         """The engine class, with or without need rules, compiled once for every thread."""
@@ -254,22 +258,41 @@ class TriageEngine:
             alpha.facts({})
 
     def evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
-        """Run the rules over validated answers (unknown ids must already be rejected)."""
-        ke = self._full if len(answers) < len(self._order) else self._conclude
+        """Run the rules over validated answers (unknown ids must already be rejected).
+
+        The first screen of every interview is the same: it is evaluated once per rule
+        base, and each caller gets its own copy of it.
+        """
+        if not answers:
+            first = self._first
+            if first is None:
+                first = self._first = self._evaluate({})
+            return _copy(first)
+        return self._evaluate(answers)
+
+    def _evaluate(self, answers: Mapping[str, Any]) -> Evaluation:
+        full = len(answers) < len(self._order)
+        ke = self._full if full else self._conclude
         ke.answers = answers
         ke.firings = []
         ke.verdicts = []
         ke.start(*ke.case_facts(answers))
         ke.run()
+        if full and ke.alpha is not None:
+            # The conclusions are in: only now the needs, whose rules read the verdicts.
+            declare = ke.facts.declare
+            for fact in ke.alpha.group_facts(answers):
+                declare(fact)
+            ke.run()
+        held = [n for fact in ke.facts.values() if isinstance(fact, Need) for n in fact["held"]]
+        held.sort(key=_POSITION)  # the order in which one rule per need would have fired
         needs: dict[str, list[str]] = {}
         need_rank: dict[str, int] = {}
-        for fact in ke.facts.values():
-            if isinstance(fact, Need):
-                q = fact["q"]
-                rules = needs.setdefault(q, [])
-                if fact["rule"] not in rules:
-                    rules.append(fact["rule"])
-                need_rank[q] = max(need_rank.get(q, -1), fact["rank"])
+        for q, rule, rank, _ in held:
+            rules = needs.setdefault(q, [])
+            if rule not in rules:
+                rules.append(rule)
+            need_rank[q] = max(need_rank.get(q, -1), rank)
         for rules in needs.values():
             rules.sort(key=self._rule_order.__getitem__)
         return Evaluation(
@@ -282,6 +305,22 @@ class TriageEngine:
             need_rank=need_rank,
             ask_first_rank=self.rulebase.ask_first_rank,
         )
+
+
+def _copy(ev: Evaluation) -> Evaluation:
+    """An evaluation that shares nothing a caller could change with ``ev``."""
+    return Evaluation(
+        answers=dict(ev.answers),
+        firings=[
+            replace(f, matched=dict(f.matched), concluded=dict(f.concluded)) for f in ev.firings
+        ],
+        verdicts=list(ev.verdicts),
+        needs={q: list(rules) for q, rules in ev.needs.items()},
+        questions=ev.questions,
+        groups=ev.groups,
+        need_rank=dict(ev.need_rank),
+        ask_first_rank=ev.ask_first_rank,
+    )
 
 
 class _Engine(KnowledgeEngine):
@@ -451,11 +490,18 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
         lhs = answers(tests, name) + _fact_patterns(r)
         attrs[name] = Rule(*lhs, salience=salience)(_rhs(rb, r, softened))
         salience -= 1
-    # Need rules fire after every conclusion is in, most urgent rule first: one per rule,
-    # question and reach (see relevance.py).
+    # Need rules fire after every conclusion is in (see relevance.py for their reach). Each
+    # (rule, reach, question) is a *need*, numbered in this order: its number orders the
+    # needs of an evaluation as the rules' order does (TriageEngine.evaluate).
     gates = cache(_gate)
     block_gates = cache(_block_gate)
     reach = reaches(rb) if with_needs else {}
+    # With the alpha network, needs that share a verdict gate and the rule's patterns on
+    # derived facts share one need rule: its fact, from the alpha network's second function,
+    # carries the needs whose answer conditions can still hold. Without it (the reference),
+    # each need is a rule of its own.
+    grouped: dict[tuple[Any, ...], tuple[list[Any], list[tuple[list[Test], Any]]]] = {}
+    position = 0
     for r in rb.rules:
         for way in reach.get(r.id, ()):
             conditions = _answer_conditions(r)
@@ -474,12 +520,24 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
                     gate = block_gates(way.block_gate - 1, r.id)
                 else:
                     gate = gates(way.block_gate if blocking else way.gate)
+                need = (q, r.id, way.rank, position)
+                position += 1
+                if network is not None:
+                    patterns = [gate, *_fact_patterns(r)]
+                    key = (id(gate), *_pattern_key(r))
+                    grouped.setdefault(key, (patterns, []))[1].append((tests, need))
+                    continue
                 name = f"need_{r.order:03d}_{q}" + ("_unsure" if way.unsure else "")
                 lhs = answers(tests, name) + _fact_patterns(r)
-                attrs[name] = Rule(*lhs, gate, salience=salience)(
-                    _need_rhs(r, q, rb.questions[q].order, way.rank)
-                )
+                attrs[name] = Rule(*lhs, gate, salience=salience)(_need_rhs(name, (need,)))
                 salience -= 1
+    for i, (patterns, members) in enumerate(grouped.values()):
+        assert network is not None
+        name = f"need_{i:03d}"
+        held = AS.holds << network.group(members, name)()
+        gate, *derived = patterns
+        attrs[name] = Rule(held, *derived, gate, salience=salience)(_need_rhs(name))
+        salience -= 1
     return type("CompiledTriageEngine", (_Engine,), attrs)
 
 
@@ -585,14 +643,24 @@ def _block_gate(rank: int, rule: str) -> Any:
     return NOT(Verdict(rank=P(lambda v: v >= rank), rule=P(lambda r: r != rule)))
 
 
-def _need_rhs(r: KRule, question: str, order: int, rank: int) -> Callable[..., None]:
-    def need(engine: _Engine, **_: Any) -> None:
-        engine.add_fact(Need, q=question, rule=r.id, order=order, rank=rank)
+def _pattern_key(r: KRule) -> tuple[tuple[str, str | None], ...]:
+    """What ``_fact_patterns`` builds for a rule, as a key: equal keys, equal patterns."""
+    kinds = ("finding", "no_finding", "trigger_tier", "no_disposition")
+    return tuple((c.kind, c.name) for c in r.conditions if c.kind in kinds)
 
-    need.__name__ = f"need:{r.id}:{question}"
+
+def _need_rhs(name: str, needs: tuple[Any, ...] | None = None) -> Callable[..., None]:
+    """Declare a Need fact with the needs this rule met: its own one (a rule per need), or
+    those its group's fact holds."""
+
+    def need(engine: _Engine, holds: Any = None, **_: Any) -> None:
+        engine.add_fact(Need, held=needs if holds is None else holds["held"])
+
+    need.__name__ = name
     return _signed(need)
 
 
+_POSITION = itemgetter(3)
 _SIGNATURES: dict[CodeType, inspect.Signature] = {}
 
 
