@@ -25,7 +25,7 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import chain
 from operator import itemgetter
@@ -312,7 +312,7 @@ def _copy(ev: Evaluation) -> Evaluation:
     return Evaluation(
         answers=dict(ev.answers),
         firings=[
-            replace(f, matched=dict(f.matched), concluded=dict(f.concluded)) for f in ev.firings
+            f._replace(matched=dict(f.matched), concluded=dict(f.concluded)) for f in ev.firings
         ],
         verdicts=list(ev.verdicts),
         needs={q: list(rules) for q, rules in ev.needs.items()},
