@@ -591,17 +591,18 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
 
     # What a firing that concludes its disposition outright records (copied per firing).
     definite = {**static, **_concluded(outcome)} if outcome is not None else static
-    softened = _concluded(outcome) if outcome is not None else {}
+    softening = _concluded(outcome) if outcome is not None else {}
+    rule_id, finding, tier = r.id, r.finding, r.tier
 
     def fire(engine: _Engine, trigger: Any = None, **_: Any) -> None:
         answers = engine.answers
         if trigger is not None:  # a resolution rule softening a trigger
             assert outcome is not None
             unsure = tuple(trigger["unsure"])
-            engine.conclude(VerdictInfo(trigger["rule"], outcome, r.id, unsure))
+            engine.conclude(VerdictInfo(trigger["rule"], outcome, rule_id, unsure))
             engine.firings.append(
                 Firing(
-                    r, {q: answers.get(q) for q in unsure}, unsure, dict(softened), trigger["rule"]
+                    r, {q: answers.get(q) for q in unsure}, unsure, dict(softening), trigger["rule"]
                 )
             )
             return
@@ -611,16 +612,16 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
             if unsure_conditions
             else ()
         )
-        if r.finding:
-            engine.add_fact(Finding, name=r.finding, rule=r.id)
+        if finding:
+            engine.add_fact(Finding, name=finding, rule=rule_id)
         if outcome is None:
             concluded = dict(static)
         elif unsure:
-            engine.add_fact(Trigger, rule=r.id, tier=r.tier, unsure=unsure)
+            engine.add_fact(Trigger, rule=rule_id, tier=tier, unsure=unsure)
             concluded = dict(static)
-            concluded["trigger"] = f"{r.tier} (unsure: {', '.join(unsure)})"
+            concluded["trigger"] = f"{tier} (unsure: {', '.join(unsure)})"
         else:
-            engine.conclude(VerdictInfo(r.id, outcome))
+            engine.conclude(VerdictInfo(rule_id, outcome))
             concluded = dict(definite)
         engine.firings.append(Firing(r, matched, unsure, concluded))
 

@@ -173,7 +173,8 @@ class _ConflictSet(_Memory, rete.ConflictSetNode):
     def add_fact(self, fact: Any) -> None:
         """``activate`` for a VALID token of ``fact`` alone, without bindings."""
         if not self.stale:
-            self._touch()
+            self.stale = True
+            self.touched.append(self)
         key = (frozenset((fact,)), _NO_CONTEXT)
         if key in self.memory:
             return
@@ -374,8 +375,15 @@ class LeanReteMatcher(ReteMatcher):
             for fact in deleting:
                 self.root_node.remove(fact)
         if adding is not None:
+            root = self.root_node
+            direct = root.direct
             for fact in adding:
-                self.root_node.add(fact)
+                to = direct.get(type(fact))
+                if to is None:
+                    root.add(fact)
+                else:  # root.add's own first branch, without a call per fact
+                    for add_fact in to:
+                        add_fact(fact)
         added: list[Any] = []
         removed: list[Any] = []
         for csn in self._dirty:  # each node's get_activations(), without the lists between
