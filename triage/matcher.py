@@ -15,8 +15,12 @@ cost more than the matching itself when one engine evaluates thousands of small 
 ``LeanReteMatcher`` keeps experta's network, nodes, algorithm and activations; it resets only
 the nodes with memory, polls only the conflict-set nodes that a token reached, copies a token
 only where its context changes, sends a fact only to the tests for its class, and calls
-plain field tests directly. ``tests/test_matcher.py`` checks that it fires the same
-rules, in the same order, with the same facts, as experta's own ``ReteMatcher``.
+plain field tests directly. A pattern's fact bound under experta's generated name, which no
+right-hand side receives, is not bound where the pattern is its rule's only one (the
+activation's one fact says the same), and such a rule's conflict set gets a new fact of its
+type straight from the matcher, as the token of that fact alone it would have received.
+``tests/test_matcher.py`` checks that it fires the same rules, in the same order, with the
+same facts, as experta's own ``ReteMatcher``.
 """
 
 from __future__ import annotations
