@@ -418,7 +418,8 @@ class _Engine(KnowledgeEngine):
                 declare(fact)
         for fact in facts:
             declare(fact)
-        added, removed = self.get_activations()
+        added, removed = self.matcher.changes(self.facts.added, self.facts.removed)
+        self.facts.added, self.facts.removed = [], []  # what experta's get_activations() does
         self.strategy._update_agenda(self.agenda, added, removed)
         self.running = False
 
