@@ -6,13 +6,20 @@ script's own lean asyncio client over raw sockets (uvloop where installed), whic
 after a warm-up second with every connection open, or Debian's `wrk` with a Lua script
 (`--client wrk`, `apt-get install wrk`), which measures from its first request. Each run lasts
 a fixed time and only ever talks to 127.0.0.1.
-It prints requests per second and the p50/p99 latency for `POST /v1/evaluate` (random valid
-cases) and `POST /v1/interview` (the answers of a random point in an interview), then `triage
-batch` on the same cases, then where a request's time goes: the engine's work in process
-against what HTTP adds. Each figure is the best of a few runs (`--runs`), since other work on a
-shared machine only ever slows a run down; the load generator shares the machine's cores.
+It prints requests per second, the p50/p99 latency, the server's CPU time per request and
+(with the asyncio client) the mean response body in bytes for `POST /v1/evaluate` (random
+valid cases) and `POST /v1/interview` (the answers of a random point in an interview). With
+one worker, a minimal Starlette app is loaded beside it by the same client, in the same runs
+(interleaved): nothing of triage in its request path, it reads each request's body and
+answers one of the server's own responses to the first requests of that route, saved before
+the load starts (so the bodies are the same sizes), under uvicorn with the options `triage
+serve` gives it (`triage.web.server.uvicorn_options`). Then the ratio of each route's
+requests per second to the minimal app's, against the targets; then `triage batch` on the
+same cases, then where a request's time goes: the engine's work in process against what HTTP
+adds. Each figure is the best of a few runs (`--runs`), since other work on a shared machine
+only ever slows a run down; the load generator shares the machine's cores.
 
-    uv run python benchmarks/bench_serve.py                  # 3 runs of 10 s each, ~3 min
+    uv run python benchmarks/bench_serve.py                  # 3 runs of 10 s each, ~5 min
     uv run python benchmarks/bench_serve.py --runs 1 -d 5    # a quick look
     uv run python benchmarks/bench_serve.py --client wrk     # the load from wrk
 """
@@ -30,6 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -40,10 +48,11 @@ from bench_batch import run as run_batch
 from triage.cases import validate_case
 from triage.formats import json_bytes, json_lines
 from triage.service import Triage
-from triage.web.screens import screen_json
+from triage.web.screens import ScreenEncoder
 
 HOST = "127.0.0.1"  # loopback only: this is a load test
 WARM_UP = 1.0  # seconds the asyncio client runs before it measures
+SAMPLE = 200  # real responses per endpoint that the minimal app answers with
 WRK_SCRIPT = """
 local bodies = {}
 for line in io.lines(os.getenv("BENCH_BODIES")) do bodies[#bodies + 1] = line end
@@ -90,14 +99,20 @@ def _default(q):
 
 
 class Server:
-    """A `triage serve` process on a free loopback port."""
+    """A `triage serve` process on a free loopback port (``bare``: the minimal app instead,
+    serving the responses in that file)."""
 
-    def __init__(self, workers: int):
-        self.proc = subprocess.Popen(
-            [
+    def __init__(self, workers: int, bare: Path | None = None):
+        command = (
+            [sys.executable, __file__, "--_bare", str(bare)]
+            if bare
+            else [
                 *(sys.executable, "-m", "triage", "serve", "--host", HOST, "--port", "0"),
                 *("--workers", str(workers), "--no-access-log"),
-            ],
+            ]
+        )
+        self.proc = subprocess.Popen(
+            command,
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -114,6 +129,9 @@ class Server:
                 for _ in range(4 * workers):
                     urllib.request.urlopen(self.url + "/healthz", timeout=5).read()
                 break
+            except urllib.error.HTTPError:
+                self.stop()
+                raise
             except OSError:
                 if time.monotonic() > deadline:
                     raise
@@ -144,6 +162,60 @@ class Server:
             except subprocess.TimeoutExpired:
                 os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait()
+
+
+def real_responses(url: str, paths: dict[str, Path], out: Path) -> None:
+    """The server's own response bodies to the first ``SAMPLE`` requests of each endpoint,
+    saved for the minimal app (JSON: path -> bodies as text)."""
+    saved = {}
+    for path, source in paths.items():
+        lines = source.read_text().splitlines()[:SAMPLE]
+        answers = []
+        for line in lines:
+            request = urllib.request.Request(
+                url + path, data=line.encode(), headers={"Content-Type": "application/json"}
+            )
+            with urllib.request.urlopen(request, timeout=30) as response:
+                answers.append(response.read().decode())
+        saved[path] = answers
+    out.write_text(json.dumps(saved))
+
+
+def bare_app(responses: dict[str, list[bytes]]):
+    """The yardstick: a Starlette app with nothing of triage in its request path. Each route
+    reads the body and answers one of the real responses saved for it (the same sizes)."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    def endpoint(answers: list[bytes]):
+        async def answer(request: Request) -> Response:
+            body = await request.body()
+            return Response(answers[len(body) % len(answers)], media_type="application/json")
+
+        return answer
+
+    async def healthz(request: Request) -> Response:
+        return Response(b"ok")
+
+    routes = [Route(p, endpoint(a), methods=["POST"]) for p, a in responses.items()]
+    return Starlette(routes=[*routes, Route("/healthz", healthz)])
+
+
+def _bare_server(responses_path: str) -> None:
+    """The minimal app under uvicorn, one worker, with the options `triage serve` gives it."""
+    import uvicorn
+
+    from triage.web.server import address, bind, uvicorn_options
+    from triage.web.transport import Limits
+
+    saved = json.loads(Path(responses_path).read_text())
+    app = bare_app({p: [a.encode() for a in answers] for p, answers in saved.items()})
+    sock = bind(HOST, 0)
+    print(f"triage serve: {address(sock)} (the minimal app)", flush=True)
+    config = uvicorn.Config(app, lifespan="on", **uvicorn_options(Limits()))
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def load_wrk(url: str, bodies: Path, concurrency: int, seconds: float) -> dict:
@@ -200,10 +272,11 @@ def _asyncio_client(url: str, bodies_path: str, concurrency: int, seconds: float
     ]
     latencies: list[float] = []
     errors = 0
+    body_bytes = 0  # of the measured responses
     sent = 0  # every request, the warm-up second's too
 
     async def connection(offset: int, start: float, end: float) -> None:
-        nonlocal errors, sent
+        nonlocal errors, sent, body_bytes
         reader, writer = await asyncio.open_connection(host, int(port))
         i = offset
         while True:
@@ -221,6 +294,7 @@ def _asyncio_client(url: str, bodies_path: str, concurrency: int, seconds: float
             sent += 1
             if t >= start:  # after the warm-up second, with every connection open
                 latencies.append(time.perf_counter() - t)
+                body_bytes += length
                 if not head.startswith(b"HTTP/1.1 200"):
                     errors += 1
         writer.close()
@@ -249,6 +323,7 @@ def _asyncio_client(url: str, bodies_path: str, concurrency: int, seconds: float
                 "p99_us": int(latencies[min(n - 1, int(n * 0.99))] * 1e6),
                 "errors": errors,
                 "all_requests": sent,
+                "body_bytes": body_bytes / max(1, n),
             }
         )
     )
@@ -259,6 +334,7 @@ def engine_costs(cases: list[dict], interviews: list[str], triage: Triage) -> tu
     HTTP (the best of three passes, as the load figures are the best of their runs)."""
     rb = triage.rulebase
     docs = [json.dumps(c) for c in cases]
+    screens = ScreenEncoder(rb.questions.values(), rb.groups.values())  # as the server has it
 
     def evaluate() -> None:
         for text in docs:
@@ -271,7 +347,7 @@ def engine_costs(cases: list[dict], interviews: list[str], triage: Triage) -> tu
             ev = triage.evaluate(case.answers)
             screen = ev.screen
             body = (
-                {"screen": screen_json(screen, ev)}
+                {"screen": screens.screen(screen, ev)}
                 if screen
                 else {"result": triage.result(case, evaluation=ev)}
             )
@@ -291,6 +367,9 @@ def engine_costs(cases: list[dict], interviews: list[str], triage: Triage) -> tu
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--_load":
         _asyncio_client(sys.argv[2], sys.argv[3], int(sys.argv[4]), float(sys.argv[5]))
+        return
+    if len(sys.argv) > 1 and sys.argv[1] == "--_bare":
+        _bare_server(sys.argv[2])
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("-n", "--cases", type=int, default=10_000, help="distinct request bodies")
@@ -327,37 +406,58 @@ def main() -> None:
             f"concurrency {args.concurrency}, {args.seconds:g} s per run, best of {args.runs}"
         )
         print(
-            f"{'endpoint':<15} {'workers':>7} {'requests/s':>10} {'p50 ms':>7} {'p99 ms':>7} "
-            f"{'server CPU µs/request':>22}"
+            f"{'endpoint':<15} {'server':<8} {'workers':>7} {'requests/s':>10} {'p50 ms':>7} "
+            f"{'p99 ms':>7} {'server CPU µs/request':>22} {'bytes':>6}"
         )
         best: dict[tuple[str, int], dict] = {}
         runs: dict[tuple[str, int], list[dict]] = {}
+        bare_best: dict[str, dict] = {}
         for workers in args.workers:
             server = Server(workers)
+            bare = None
             try:
+                if workers == 1:  # the minimal app beside it, answering the same sizes
+                    responses = Path(tmp, "responses.json")
+                    real_responses(server.url, endpoints, responses)
+                    bare = Server(1, responses)
+                contenders = [("triage", server)] + ([("minimal", bare)] if bare else [])
                 for path, bodies in endpoints.items():
-                    load(server.url + path, bodies, args.concurrency, 2)  # warm up
-                    results = []
+                    results: dict[str, list[dict]] = {name: [] for name, _ in contenders}
+                    for _, s in contenders:
+                        load(s.url + path, bodies, args.concurrency, 2)  # warm up
                     for _ in range(args.runs):
-                        cpu = server.cpu_seconds()
-                        r = load(server.url + path, bodies, args.concurrency, args.seconds)
-                        r["rps"] = r["requests"] / r["seconds"]
-                        done = r.get("all_requests", r["requests"])  # warm-up requests too
-                        r["cpu_us"] = (server.cpu_seconds() - cpu) / max(1, done) * 1e6
-                        results.append(r)
-                    top = max(results, key=lambda r: r["rps"])
-                    best[path, workers] = top
-                    runs[path, workers] = results
-                    errors = sum(r["errors"] for r in results)
-                    note = f"  ({errors} errors)" if errors else ""
-                    print(
-                        f"{path:<15} {workers:>7} {top['rps']:>10,.0f} "
-                        f"{top['p50_us'] / 1000:>7.1f} {top['p99_us'] / 1000:>7.1f} "
-                        f"{min(r['cpu_us'] for r in results):>22,.0f}{note}",
-                        flush=True,
-                    )
+                        for name, s in contenders:  # interleaved: the same conditions
+                            cpu = s.cpu_seconds()
+                            r = load(s.url + path, bodies, args.concurrency, args.seconds)
+                            r["rps"] = r["requests"] / r["seconds"]
+                            done = r.get("all_requests", r["requests"])  # warm-up requests too
+                            r["cpu_us"] = (s.cpu_seconds() - cpu) / max(1, done) * 1e6
+                            results[name].append(r)
+                    for name, _ in contenders:
+                        top = max(results[name], key=lambda r: r["rps"])
+                        if name == "triage":
+                            best[path, workers] = top
+                            runs[path, workers] = results[name]
+                        else:
+                            bare_best[path] = top
+                        errors = sum(r["errors"] for r in results[name])
+                        note = f"  ({errors} errors)" if errors else ""
+                        size = f"{top['body_bytes']:>6,.0f}" if "body_bytes" in top else f"{'':>6}"
+                        print(
+                            f"{path:<15} {name:<8} {workers:>7} {top['rps']:>10,.0f} "
+                            f"{top['p50_us'] / 1000:>7.1f} {top['p99_us'] / 1000:>7.1f} "
+                            f"{min(r['cpu_us'] for r in results[name]):>22,.0f} {size}{note}",
+                            flush=True,
+                        )
             finally:
                 server.stop()
+                if bare:
+                    bare.stop()
+        if bare_best:
+            print("\nagainst the minimal app (one worker each, requests/s of the best runs):")
+            for path, target in (("/v1/evaluate", 0.25), ("/v1/interview", 0.15)):
+                ratio = best[path, 1]["rps"] / bare_best[path]["rps"]
+                print(f"  {path:<15} {ratio:>5.2f}x  (target >= {target:.2f}x)")
         print(f"\n`triage batch` on the same {args.cases:,} cases (JSON Lines in and out):")
         for jobs in args.workers:
             seconds = min(run_batch(cases_path, jobs)[0] for _ in range(args.runs))

@@ -40,7 +40,10 @@ def _stock(compiled: type[_Engine]) -> KnowledgeEngine:
 
     def conclude(self: Any, info: Any) -> None:
         self.verdicts.append(info)
-        self.add_fact(Verdict, rule=info.rule, rank=info.outcome.rank, via=info.via or "")
+        final = self.final(info.rule)
+        self.add_fact(
+            Verdict, rule=info.rule, rank=info.outcome.rank, via=info.via or "", final=final
+        )
 
     attrs = {
         "__matcher__": ReteMatcher,

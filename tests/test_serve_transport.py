@@ -136,6 +136,19 @@ def test_idle_slow_and_stuck_clients_are_timed_out(serve):
         assert status_and_headers(read_reply(sock))[0] == 200
 
 
+def test_every_request_of_a_kept_alive_connection_is_timed_as_the_first(serve):
+    """The timers outlive a request (one per connection, not one per request): after a
+    served request, a stalled head is still a 408, and so is a stalled body."""
+    server = serve("--header-timeout", "1", "--body-timeout", "1", "--no-access-log")
+    for stall in (b"GET /healthz HTTP/1.1\r\nHost: x\r\n", post_head("/v1/evaluate", 99) + b"{"):
+        with connect(server) as sock:
+            sock.sendall(post_head("/v1/evaluate", len(CASE)) + CASE)
+            assert status_and_headers(read_reply(sock))[0] == 200
+            sock.sendall(stall)
+            status, headers = status_and_headers(read_reply(sock))
+            assert status == 408 and all(h in headers for h in SECURITY), stall
+
+
 def test_a_body_answered_before_it_was_read_is_not_taken_for_headers(serve):
     """A 415 comes before the body is read; the 100 KB that follow are that body's, not a
     head over the limit, and the connection serves the next request."""

@@ -146,7 +146,9 @@ class Evaluation:
 
     @property
     def progress(self) -> Progress:
-        """Screens answered so far, and screens that may still be needed (the engine's count)."""
+        """Screens answered so far, and screens that may still be needed (the engine's count,
+        from the answers alone: a group asked over two screens, which happens when a member is
+        needed only after another's answer, counts as one)."""
         return Progress(
             _screens(self.answers, self.questions), _screens(self.needs, self.questions)
         )
@@ -335,7 +337,9 @@ class _Engine(KnowledgeEngine):
     answers: Mapping[str, Any]
     firings: list[Firing]
     verdicts: list[VerdictInfo]
-    declared: list[tuple[int, str]]  # (rank, rule) of the Verdict facts declared
+    declared: list[tuple[int, str, bool]]  # (rank, rule, final) of the Verdicts declared
+    blocking: Mapping[str, tuple[str, ...]]  # rule -> the questions that can only stop it
+    reads_findings: frozenset[str]  # rules with a condition on a finding
     verdict_any: bool  # no pattern reads a Verdict's fields: only whether one exists
 
     def __init__(self) -> None:
@@ -423,13 +427,22 @@ class _Engine(KnowledgeEngine):
         self.strategy._update_agenda(self.agenda, added, removed)
         self.running = False
 
+    def final(self, rule: str) -> bool:
+        """Whether a verdict of ``rule`` stands whatever is still asked: every question that
+        could only stop it (``not_in``, ``other_than``) has been answered. A rule that reads
+        findings is never taken as final (another rule's unasked answer could change them)."""
+        if rule in self.reads_findings:
+            return False
+        answers = self.answers
+        return all(answers.get(q) is not None for q in self.blocking.get(rule, ()))
+
     def conclude(self, info: VerdictInfo) -> None:
         """Record a disposition; declare a Verdict only when some pattern could tell it apart.
 
-        Every pattern on Verdict facts is "none with rank >= p" or "none with rank >= p from a
-        rule other than R" (a need that can only block its own rule). A Verdict of rank r from
-        rule X changes neither when a declared one of rank >= r comes from X itself, or when
-        two of rank >= r come from different rules (one of them is not R, whatever R is).
+        Every pattern on Verdict facts is "none with rank >= p" or "no final one with rank >= p
+        from a rule other than R" (a need that can only block rule R). A Verdict of rank r
+        from rule X changes neither when a declared one of rank >= r exists and this one is
+        not final, or when final ones of rank >= r were declared by X itself or by two rules.
         Where no pattern reads a Verdict's fields (the network for complete answers, whose
         only such pattern is "no verdict at all"), one more urgent than all before is
         declared, and no other: so the most urgent disposition is still a fact.
@@ -440,12 +453,18 @@ class _Engine(KnowledgeEngine):
         if self.verdict_any:
             if declared and declared[-1][0] >= rank:
                 return
+            final = self.final(rule)
         else:
-            above = [r for k, r in declared if k >= rank]
-            if rule in above or len(set(above)) >= 2:
-                return
-        declared.append((rank, rule))
-        self.facts.declare(new_fact(Verdict, rule=rule, rank=rank, via=info.via or ""))
+            final = self.final(rule)
+            above = [(r, f) for k, r, f in declared if k >= rank]
+            if above:
+                if not final:
+                    return
+                finals = {r for r, f in above if f}
+                if rule in finals or len(finals) >= 2:
+                    return
+        declared.append((rank, rule, final))
+        self.facts.declare(new_fact(Verdict, rule=rule, rank=rank, via=info.via or "", final=final))
 
 
 # The generator behind experta's own DefFacts, which yields one InitialFact per reset.
@@ -482,6 +501,18 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
         "alpha": network,
         "questions": tuple(rb.questions),
         "derived": dict(rb.derived),
+        "blocking": {
+            r.id: tuple(
+                c.question
+                for c in r.conditions
+                if c.kind == "answer" and c.question and c.test in BLOCKING_TESTS
+            )
+            for r in rb.rules
+            if r.disposition is not None
+        },
+        "reads_findings": frozenset(
+            r.id for r in rb.rules if any(c.kind in ("finding", "no_finding") for c in r.conditions)
+        ),
     }
     salience = 10 * (2 * len(rb.rules) + 10)
     for r in rb.rules:
@@ -517,7 +548,9 @@ def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) 
                 blocking = c is not None and c.test in BLOCKING_TESTS
                 if blocking and r.disposition is not None:
                     # an answer can only stop this rule: moot once another rule has given as
-                    # much (or more), whatever this one does
+                    # much (or more) for good, whatever this one does (a verdict that an
+                    # unasked answer could still stop does not count: two such rules would
+                    # each leave the other's question unasked, and both fire)
                     gate = block_gates(way.block_gate - 1, r.id)
                 else:
                     gate = gates(way.block_gate if blocking else way.gate)
@@ -641,8 +674,8 @@ def _gate(rank: int) -> Any:
 
 
 def _block_gate(rank: int, rule: str) -> Any:
-    """No verdict of ``rank`` or more from a rule other than ``rule``."""
-    return NOT(Verdict(rank=P(lambda v: v >= rank), rule=P(lambda r: r != rule)))
+    """No final verdict of ``rank`` or more from a rule other than ``rule``."""
+    return NOT(Verdict(rank=P(lambda v: v >= rank), rule=P(lambda r: r != rule), final=True))
 
 
 def _pattern_key(r: KRule) -> tuple[tuple[str, str | None], ...]:

@@ -9,7 +9,10 @@ can still hold, and no verdict at or above the gate exists".
 - A rule that concludes a disposition of rank ``e`` is worth pursuing while no verdict of rank
   ``e`` or more exists (answering could make it fire, and it would be more urgent). A question
   that can only *block* it (``not_in``: an answer of yes stops it) is worth asking while no
-  verdict *above* ``e`` exists, that is while this rule could still be the one that decides.
+  verdict *above* ``e`` exists, that is while this rule could still be the one that decides,
+  and no other rule has given ``e`` or more *for good* (a final verdict: one that no unasked
+  answer could still stop; two rules stopped by the same unasked answer must not each count
+  the other's verdict, or neither question is asked and both fire).
 - In a tier that ``unsure`` answers soften, the rule has a second reach: when its other
   conditions hold only through ``unsure``, it can give no more than the softened outcome, so
   (say) a meningitis question adds nothing once ``fever: unsure`` and another unsure emergency

@@ -36,7 +36,7 @@ from .bodies import (
     size_text,
 )
 from .records import Records
-from .screens import group_json, question_json, screen_json
+from .screens import ScreenEncoder, group_json, question_json
 
 SOURCE = "api"  # the record's ``source`` for a case that came in a request
 MAX_STREAM_BYTES = 64 * 2**20  # a JSON Lines request: about 200,000 cases
@@ -65,6 +65,7 @@ class Api:
         self.records = records
         rb = triage.rulebase
         identity = rb.identity()
+        self._screens = ScreenEncoder(rb.questions.values(), rb.groups.values())
         self._health = json_bytes(
             {"status": "ok", "rulebase": identity, "triage_version": __version__}
         )
@@ -126,7 +127,7 @@ class Api:
         ev = self.triage.evaluate(case.answers)
         screen = ev.screen
         if screen is not None:
-            body = {"done": False, "screen": screen_json(screen, ev), "result": None}
+            body = {"done": False, "screen": self._screens.screen(screen, ev), "result": None}
         else:
             record = self.records.result(case, evaluation=ev, region=region)
             if not self.records.audit(record, "/v1/interview"):
@@ -137,6 +138,8 @@ class Api:
     def region_of(self, request: Request) -> str | None:
         """The request's ``?region=`` (one of the rule base's regions), or None: the
         server's own."""
+        if not request.scope.get("query_string"):  # the usual request: no query at all
+            return None
         given = request.query_params.getlist("region")
         if not given:
             return None

@@ -28,10 +28,10 @@ from .cors import Cors, refuse_cross_site
 from .fhir import PREFIXES as FHIR_PREFIXES
 from .fhir import fhir_routes
 from .headers import SecurityHeaders
+from .hotpath import HotRoutes
 from .openapi import openapi_document
 from .pages import Pages, environment
 from .records import Records
-from .requestid import RequestId
 from .settings import Settings
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -52,6 +52,7 @@ FAMILY_MEDIA_TYPES: dict[str, tuple[tuple[str, ...], str]] = {
     "/cds-services": (("application/json",), "application/json"),
 }
 Handler = Callable[[Request], Awaitable[Response]]
+HOT = ("/v1/evaluate", "/v1/interview")  # called without the router (``hotpath``), POST only
 
 
 def create_app(settings: Settings | None = None, triage: Triage | None = None) -> ASGIApp:
@@ -141,8 +142,9 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
         for method in sorted((r.methods or set()) - {"HEAD"})
     ]
     openapi = json_bytes(openapi_document(triage.rulebase, fhir_ops))
+    checked_routes = [guarded(r, settings.cors_origins) for r in routes]
     app = Starlette(
-        routes=[guarded(r, settings.cors_origins) for r in routes],
+        routes=checked_routes,
         exception_handlers={
             Refused: http_error,
             HTTPException: starlette_error,
@@ -153,10 +155,15 @@ def create_app(settings: Settings | None = None, triage: Triage | None = None) -
     # No 307 to "path/" or back: its Location would be built from the Host header, which
     # any client sets (and a POST client would send the answers there). A 404 instead.
     app.router.redirect_slashes = False
-    # Outside Starlette's own error handling, so that even a 500 has the headers.
-    return SecurityHeaders(
-        RequestId(Cors(app, settings.cors_origins)), access_log=settings.access_log
+    hot = HotRoutes(
+        app,
+        {r.path: r.endpoint for r in checked_routes if isinstance(r, Route) and r.path in HOT},
+        http_error,
+        starlette_error,
+        internal_error,
     )
+    # Outside Starlette's own error handling, so that even a 500 has the headers.
+    return SecurityHeaders(Cors(hot, settings.cors_origins), access_log=settings.access_log)
 
 
 def guarded(route: Any, origins: tuple[str, ...]) -> Any:

@@ -35,14 +35,23 @@ class HttpError(Refused):
     (a ``Refused`` raised while a request is read or handled)."""
 
 
+def header(request: Request, name: bytes) -> str | None:
+    """The request's first header ``name`` (lower case), or None: read from the raw headers,
+    without building Starlette's ``Headers`` (which decodes every name on each lookup)."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
 def media_type(request: Request) -> str:
     """The request's media type, lower case, without parameters ("" when there is none)."""
-    return request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return (header(request, b"content-type") or "").split(";", 1)[0].strip().lower()
 
 
 def declared_length(request: Request, limit: int) -> int | None:
     """The Content-Length, refused with 413 up front when it is over ``limit``."""
-    length = request.headers.get("content-length")
+    length = header(request, b"content-length")
     if length is None:
         return None
     if not length.isdigit():

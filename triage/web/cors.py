@@ -76,8 +76,8 @@ def own_origin(request: Request) -> str:
 
 def refuse_cross_site(request: Request, allowed: tuple[str, ...]) -> None:
     """403 for a state-changing request a browser sent for another site's page."""
-    site = request.headers.get("sec-fetch-site", "").strip().lower()
-    origin = request.headers.get("origin")
+    site = (_header(request.scope, b"sec-fetch-site") or "").strip().lower()
+    origin = _header(request.scope, b"origin")
     if site in SAME:
         return
     if origin is not None:

@@ -1,8 +1,9 @@
 """Headers on every response, and an access log that never holds a query string.
 
-One plain ASGI middleware (cheap: it only adds headers to the response start): a strict
-Content-Security-Policy (nothing from elsewhere, no inline script or style, no framing),
-nosniff, no referrer, and no caching of pages or API answers, which carry health answers.
+One plain ASGI middleware (cheap: it only adds headers to the response start): the request's
+``X-Request-Id`` (``requestid``), a strict Content-Security-Policy (nothing from elsewhere, no
+inline script or style, no framing), nosniff, no referrer, and no caching of pages or API
+answers, which carry health answers.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import time
 
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .requestid import HEADER as REQUEST_ID
+from .requestid import request_id_of
 
 CSP = (
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -32,7 +36,8 @@ errors = logging.getLogger("uvicorn.error")
 
 
 class SecurityHeaders:
-    """Adds the security and caching headers; logs each request by method, path and status."""
+    """Adds the request id, security and caching headers; logs each request by method, path
+    and status."""
 
     def __init__(self, app: ASGIApp, access_log: bool = True):
         self.app = app
@@ -42,15 +47,16 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        start = time.perf_counter() if self.access_log else 0.0
         cache = REVALIDATE if scope["path"].startswith("/static/") else NO_STORE
-        start = time.perf_counter()
+        added = [(REQUEST_ID, request_id_of(scope).encode()), *SECURITY, cache]
         status = 0
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", ()), *SECURITY, cache]
+                message["headers"] = [*message.get("headers", ()), *added]
             await send(message)
 
         gone = False
@@ -61,15 +67,18 @@ class SecurityHeaders:
             # so one line (below) rather than a 500 and a traceback.
             gone = True
         finally:
-            # The path only: a query string could hold anything a client put there.
-            client = scope.get("client") or ("-", 0)
+            if self.access_log or gone:
+                self.log(scope, status, gone, start)
+
+    def log(self, scope: Scope, status: int, gone: bool, start: float) -> None:
+        """The request's line: its client, method, path (only: a query string could hold
+        anything a client put there), status and time; or that the client left."""
+        client = scope.get("client") or ("-", 0)
+        if self.access_log:
             took = (time.perf_counter() - start) * 1000
-            if self.access_log:
-                outcome = "client disconnected" if gone else str(status)
-                access.info(
-                    '%s "%s %s" %s %.1fms', client[0], scope["method"], scope["path"], outcome, took
-                )
-            elif gone:
-                errors.info(
-                    '%s "%s %s" client disconnected', client[0], scope["method"], scope["path"]
-                )
+            outcome = "client disconnected" if gone else str(status)
+            access.info(
+                '%s "%s %s" %s %.1fms', client[0], scope["method"], scope["path"], outcome, took
+            )
+        else:
+            errors.info('%s "%s %s" client disconnected', client[0], scope["method"], scope["path"])

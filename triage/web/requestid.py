@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import uuid
 
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 HEADER = b"x-request-id"
 SAFE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
@@ -25,27 +25,15 @@ def request_id(given: str | None) -> str:
     return uuid.uuid4().hex
 
 
-class RequestId:
-    """Gives every HTTP request an id and puts it on the response."""
-
-    def __init__(self, app: ASGIApp):
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        given = None
-        for key, value in scope.get("headers", ()):
-            if key == HEADER:
-                given = value.decode("latin-1")
-                break
-        rid = request_id(given)
-        scope.setdefault("state", {})["request_id"] = rid
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                message["headers"] = [*message.get("headers", ()), (HEADER, rid.encode())]
-            await send(message)
-
-        await self.app(scope, receive, send_with_id)
+def request_id_of(scope: Scope) -> str:
+    """The id of this request (``request_id`` of its first ``X-Request-Id``), kept in
+    ``scope["state"]["request_id"]`` for handlers. ``headers.SecurityHeaders`` calls it and
+    puts the id on the response, in the one middleware that adds headers to every response."""
+    given = None
+    for key, value in scope.get("headers", ()):
+        if key == HEADER:
+            given = value.decode("latin-1")
+            break
+    rid = request_id(given)
+    scope.setdefault("state", {})["request_id"] = rid
+    return rid

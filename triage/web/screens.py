@@ -8,9 +8,11 @@ and for the record's ``asked``), and ``read_screen`` turns a submitted page into
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+import orjson
 
 from ..engine import Evaluation, Progress, Screen
 from ..questions import Group, Question
@@ -132,6 +134,43 @@ def screen_json(screen: Screen, ev: Evaluation) -> dict[str, Any]:
         "group": group_json(screen.group) if screen.group else None,
         "progress": progress_json(screen.progress),
     }
+
+
+class ScreenEncoder:
+    """``screen_json`` for the API's hot path: each question's fixed part (all but
+    ``needed_by``) encoded once per rule base, as bytes, so that a screen only encodes what
+    changes. The bytes are those ``json_bytes`` gives for the whole screen; immutable, so
+    requests share nothing they could change."""
+
+    def __init__(self, questions: Iterable[Question], groups: Iterable[Group]):
+        self.fixed: dict[str, bytes] | None = {}
+        try:
+            for g in groups:
+                orjson.dumps(group_json(g))
+        except orjson.JSONEncodeError:
+            questions = ()
+            self.fixed = None
+        for q in questions:
+            try:
+                encoded = orjson.dumps(question_json(q))
+            except orjson.JSONEncodeError:  # json_bytes' slower fallback: no shortcut then
+                self.fixed = None
+                break
+            self.fixed[q.id] = encoded[:-1] + b',"needed_by":'  # reopened for needed_by
+
+    def screen(self, screen: Screen, ev: Evaluation) -> dict[str, Any]:
+        """``screen_json(screen, ev)``, with each question already encoded."""
+        if self.fixed is None:
+            return screen_json(screen, ev)
+        fixed, needs = self.fixed, ev.needs
+        return {
+            "questions": [
+                orjson.Fragment(fixed[q.id] + orjson.dumps(needs.get(q.id, [])) + b"}")
+                for q in screen.questions
+            ],
+            "group": group_json(screen.group) if screen.group else None,
+            "progress": progress_json(screen.progress),
+        }
 
 
 def answer_words(q: Question, value: Any) -> str:

@@ -97,6 +97,20 @@ class _Supervisor(Multiprocess):
         super().handle_term()
 
 
+def uvicorn_options(limits: Limits) -> dict[str, Any]:
+    """uvicorn's settings for every worker (``benchmarks/bench_serve.py`` runs its minimal
+    app with the same ones, so that the two are compared like for like)."""
+    return {
+        "log_config": log_config(),
+        "access_log": False,
+        "server_header": False,
+        "proxy_headers": False,
+        "backlog": BACKLOG,
+        "timeout_keep_alive": 5,
+        "timeout_graceful_shutdown": limits.shutdown_timeout,
+    }
+
+
 def run(
     settings: Settings,
     sock: socket.socket,
@@ -111,15 +125,7 @@ def run(
     before the server stops (for at most ``limits.shutdown_timeout`` seconds).
     """
     limits = limits or Limits()
-    common: dict[str, Any] = {
-        "log_config": log_config(),
-        "access_log": False,
-        "server_header": False,
-        "proxy_headers": False,
-        "backlog": BACKLOG,
-        "timeout_keep_alive": 5,
-        "timeout_graceful_shutdown": limits.shutdown_timeout,
-    }
+    common = uvicorn_options(limits)
     if workers == 1:
         config = Config(app, limits, lifespan="on", **common)
         # uvicorn shuts down gracefully on a signal, puts back the handlers it found, then

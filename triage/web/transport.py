@@ -92,6 +92,7 @@ class Protocol(HttpToolsProtocol):
         super().__init__(config, *args, **kwargs)
         self.limits: Limits = getattr(config, "limits", None) or Limits()
         self.max_connections = self.limits.connections()
+        self.max_head_bytes = self.limits.max_head_bytes
         self.head_since: float | None = None  # waiting for a request's head since then
         self.head_bytes = 0  # bytes received since then
         self.body_bytes = 0  # body bytes received in the current window
@@ -106,11 +107,18 @@ class Protocol(HttpToolsProtocol):
 
     def wait_for_head(self) -> None:
         self.head_since, self.head_bytes = time.monotonic(), 0
-        self._cancel("head_timer")
-        self.head_timer = self.loop.call_later(self.limits.header_timeout, self.head_too_slow)
+        # One timer per connection, not one per request: a timer set for an earlier wait
+        # finds this one's deadline when it fires, and waits on (``head_too_slow``).
+        if self.head_timer is None:
+            self.head_timer = self.loop.call_later(self.limits.header_timeout, self.head_too_slow)
 
     def head_too_slow(self) -> None:
+        self.head_timer = None
         if self.head_since is None or self.transport.is_closing():
+            return  # not waiting for a head now: the next wait sets a timer again
+        left = self.head_since + self.limits.header_timeout - time.monotonic()
+        if left > 0:  # set for an earlier wait: this one has time left
+            self.head_timer = self.loop.call_later(left, self.head_too_slow)
             return
         if self.reading_body:  # the rest of a body the server answered without reading
             self.transport.close()
@@ -146,6 +154,12 @@ class Protocol(HttpToolsProtocol):
         if self.head_since is not None and not self.reading_body:
             self.head_bytes += len(data)
         super().data_received(data)
+        if self.reading_body and self.body_timer is None:
+            # A body still arriving: its pace is watched from now. (Not from the end of the
+            # head: most requests arrive whole, in one piece, and need no timer at all.)
+            cycle = self.cycle
+            if cycle is not None and not cycle.response_complete:
+                self.body_timer = self.loop.call_later(self.limits.body_timeout, self.body_too_slow)
         # A head still incomplete after this many bytes (one endless header line, say).
         endless = self.head_since is not None and self.head_bytes > self.limits.max_head_bytes
         if endless and not self.transport.is_closing():
@@ -155,31 +169,35 @@ class Protocol(HttpToolsProtocol):
         self.head_size = 0
         super().on_message_begin()
 
+    # Each part of a head is counted as it is parsed: the parser is stopped (its error
+    # becomes a 431) once the head passes the limit.
+
     def on_url(self, url: bytes) -> None:
-        self._count_head(len(url))
+        self.head_size += len(url)
+        if self.head_size > self.max_head_bytes:
+            self._head_too_large()
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._count_head(len(name) + len(value) + 4)
+        self.head_size += len(name) + len(value) + 4
+        if self.head_size > self.max_head_bytes:
+            self._head_too_large()
         super().on_header(name, value)
 
-    def _count_head(self, size: int) -> None:
-        """Stop the parser (its error becomes a 431) once the head passes the limit."""
-        self.head_size += size
-        if self.head_size > self.limits.max_head_bytes:
-            self.head_too_large = True
-            raise ValueError("request head too large")
+    def _head_too_large(self) -> None:
+        self.head_too_large = True
+        raise ValueError("request head too large")
 
     def on_headers_complete(self) -> None:
-        self.head_since = None
+        self.head_since = None  # the head timer, when it fires, finds nothing to do
         self.reading_body = True
-        self._cancel("head_timer")
         super().on_headers_complete()
         if self.draining and self.cycle is not None:
             self.cycle.keep_alive = False
         self.body_bytes = 0
-        self._cancel("body_timer")
-        self.body_timer = self.loop.call_later(self.limits.body_timeout, self.body_too_slow)
+        if self.body_timer is not None:  # set for an earlier body
+            self.body_timer.cancel()
+            self.body_timer = None
 
     # The body's pace
 
@@ -188,7 +206,9 @@ class Protocol(HttpToolsProtocol):
         super().on_body(body)
 
     def on_message_complete(self) -> None:
-        self._cancel("body_timer")
+        if self.body_timer is not None:
+            self.body_timer.cancel()
+            self.body_timer = None
         self.reading_body = False
         super().on_message_complete()
 
