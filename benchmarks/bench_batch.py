@@ -9,8 +9,9 @@ checkout's `triage batch` runs on the same cases in turn with this one, and the 
 printed. Then the same for the first sample written as one YAML list (read one case at a
 time, so its memory should not grow with its length either); in this process, the engine
 alone beside a plain-Python reading of the same policy (benchmarks/reference.py, checked to
-agree on every case); and the time of each stage of the per-case work, to show where the
-time goes.
+agree on every case); with ``--baseline``, the engine alone against the baseline's, with the
+facts, activations and firings per case behind each; and the time of each stage of the
+per-case work, to show where the time goes.
 
     uv run python benchmarks/bench_batch.py                 # 10,000 and 1,000,000 (~15 min)
     uv run python benchmarks/bench_batch.py -n 10000        # one size
@@ -186,22 +187,38 @@ cases = [json.loads(line)["answers"] for line in open(sys.argv[1])]
 multi = {q.id for q in triage.rulebase.questions.values() if q.type == "multi"}
 cases = [{k: tuple(v) if k in multi else v for k, v in a.items()} for a in cases]
 evaluate = triage.engine.evaluate
-fired = sum(len(evaluate(a).fired) for a in cases)  # warms up, and counts
+# One counting pass (which also warms up): the rules fired, the facts declared and the
+# activations put on the agenda (some are withdrawn before they fire) per case, read from
+# the engine for complete answers through its strategy, which every activation passes.
+ke = triage.engine._conclude
+update = ke.strategy._update_agenda
+activations = facts = fired = 0
+def counting(agenda, added, removed):
+    global activations
+    activations += len(added)
+    update(agenda, added, removed)
+ke.strategy._update_agenda = counting
+for a in cases:
+    fired += len(evaluate(a).fired)
+    facts += ke.facts.last_index
+del ke.strategy._update_agenda
 best = float("inf")
 for _ in range(int(sys.argv[2])):
     t0 = time.process_time()
     for a in cases:
         evaluate(a)
     best = min(best, time.process_time() - t0)
-print(best / len(cases) * 1e6, fired / len(cases), len(triage.rulebase.rules))
+n = len(cases)
+print(best / n * 1e6, fired / n, len(triage.rulebase.rules), facts / n, activations / n)
 """
 
 
 def engine_against_baseline(path: Path, base_path: Path, baseline: Path, turns: int = 3) -> None:
     """The engine alone, this code and the baseline's, each on cases of its own catalogue, in
     turns (CPU time, best of each); per case and per rule fired, since a larger rule base
-    fires more rules on the same kind of random answers."""
-    best: dict[str, tuple[float, float, int]] = {}
+    fires more rules on the same kind of random answers; with the facts, activations and
+    firings per case behind that time."""
+    best: dict[str, list[float]] = {}
     for _ in range(turns):
         for name, cases, checkout in (("this", path, None), ("baseline", base_path, baseline)):
             env = dict(os.environ)
@@ -215,14 +232,18 @@ def engine_against_baseline(path: Path, base_path: Path, baseline: Path, turns: 
                 env=env,
                 cwd=tempfile.gettempdir(),
             ).stdout.split()
-            us, fired, rules = float(out[0]), float(out[1]), int(out[2])
-            if name not in best or us < best[name][0]:
-                best[name] = (us, fired, rules)
+            figures = [float(x) for x in out]
+            if name not in best or figures[0] < best[name][0]:
+                best[name] = figures
     print("\nthe engine alone against the baseline (each on random cases of its own questions):")
-    for name, (us, fired, rules) in best.items():
+    for name, (us, fired, rules, facts, activations) in best.items():
         print(
             f"  {name:<9} {us:>7.1f} us/case  {fired:>5.2f} rules fired/case  "
-            f"{us / fired:>5.1f} us/rule fired  ({rules} rules)"
+            f"{us / fired:>5.1f} us/rule fired  ({rules:.0f} rules)"
+        )
+        print(
+            f"  {'':<9} per case: {facts:>5.2f} facts, {activations:>5.2f} activations, "
+            f"{fired:>5.2f} firings"
         )
     this, base = best["this"], best["baseline"]
     print(

@@ -199,6 +199,16 @@ class Stock(KnowledgeEngine):
     def empty(self, **context: Any) -> None:
         self._note("empty", context)
 
+    @Rule(Item(kind="c"), salience=0)
+    def plain(self, **context: Any) -> None:  # one unnamed pattern: its capture is skipped
+        self._note("plain", context)
+
+    @Rule(Item(kind="a"), Item(kind="a"), salience=7)
+    def twice(self, **context: Any) -> None:
+        # Two unnamed patterns that two facts can each meet: only their captures tell
+        # (x, y) from (y, x), so each pair of such facts fires twice, as in experta.
+        self._note("twice", context)
+
 
 class Lean(Stock):
     __matcher__ = LeanReteMatcher
@@ -228,6 +238,13 @@ def test_lean_matcher_after_reset_forgets_the_previous_run(first, second):
     _run(lean, first)
     lean.log.clear()
     assert _run(lean, second) == _run(Stock(), second)
+
+
+def test_only_the_network_for_complete_answers_reads_no_verdict_field():
+    # There the one pattern on Verdict facts is "no verdict at all", so the engine declares
+    # one only when it is more urgent than all before (engine.conclude).
+    assert LEAN._conclude.verdict_any and not LEAN._full.verdict_any
+    assert not _stock(_CONCLUDE).verdict_any  # stock experta's matcher: every verdict
 
 
 def test_engine_class_is_lean():

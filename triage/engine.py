@@ -25,15 +25,16 @@ from __future__ import annotations
 import inspect
 import threading
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from functools import cache
 from itertools import chain
 from operator import itemgetter
 from types import CodeType
-from typing import Any
+from typing import Any, NamedTuple
 
 from experta import AS, NOT, Fact, KnowledgeEngine, P, Rule
 from experta.agenda import Agenda
+from experta.fact import InitialFact
 
 from .alpha import DEFINITE, POSSIBLE, UNKNOWN, AlphaNetwork, Test
 from .conditions import BLOCKING_TESTS, Condition
@@ -46,19 +47,21 @@ from .relevance import reaches
 from .strategy import SalienceStrategy
 
 
-@dataclass(frozen=True)
-class Firing:
-    """One data rule that fired, with the answers it matched and what it concluded."""
+class Firing(NamedTuple):
+    """One data rule that fired, with the answers it matched and what it concluded.
+
+    A named tuple rather than a frozen dataclass: it is as immutable, and one is built per
+    firing, where a frozen dataclass sets each field through ``object.__setattr__``.
+    """
 
     rule: KRule
     matched: dict[str, Any]
-    unsure: tuple[str, ...] = ()
-    concluded: dict[str, Any] = field(default_factory=dict)
+    unsure: tuple[str, ...]
+    concluded: dict[str, Any]
     softens: str | None = None  # for a resolution rule: the trigger rule it softened
 
 
-@dataclass(frozen=True)
-class VerdictInfo:
+class VerdictInfo(NamedTuple):
     """A disposition some rule concluded; ``via`` names the resolution rule that softened it."""
 
     rule: str
@@ -311,7 +314,7 @@ def _copy(ev: Evaluation) -> Evaluation:
     return Evaluation(
         answers=dict(ev.answers),
         firings=[
-            replace(f, matched=dict(f.matched), concluded=dict(f.concluded)) for f in ev.firings
+            f._replace(matched=dict(f.matched), concluded=dict(f.concluded)) for f in ev.firings
         ],
         verdicts=list(ev.verdicts),
         needs={q: list(rules) for q, rules in ev.needs.items()},
@@ -337,6 +340,14 @@ class _Engine(KnowledgeEngine):
     declared: list[tuple[int, str, bool]]  # (rank, rule, final) of the Verdicts declared
     blocking: Mapping[str, tuple[str, ...]]  # rule -> the questions that can only stop it
     reads_findings: frozenset[str]  # rules with a condition on a finding
+    verdict_any: bool  # no pattern reads a Verdict's fields: only whether one exists
+
+    def __init__(self) -> None:
+        super().__init__()
+        matcher = self.matcher
+        self.verdict_any = isinstance(matcher, LeanReteMatcher) and not matcher.reads_fields(
+            Verdict
+        )
 
     def case_facts(self, answers: Mapping[str, Any]) -> list[Fact]:
         """The facts a case starts from: what the alpha network says holds, or the answers."""
@@ -353,21 +364,36 @@ class _Engine(KnowledgeEngine):
 
     def run(self, steps: float = float("inf")) -> None:
         """experta's run loop, without the log line it formats for every firing (the
-        ``fired`` list and the audit trail record each firing instead)."""
+        ``fired`` list and the audit trail record each firing instead).
+
+        experta asks the matcher for the changes to the agenda before every firing; here the
+        matcher sees the facts declared since the last firing, as experta's
+        ``get_activations`` hands them over, and is not asked when there are none (no fact
+        reached the network, so no node has a change to report)."""
         self.running = True
-        # The strategy's own update, without experta's check of whether to log activations.
-        agenda, changes, update = self.agenda, self.get_activations, self.strategy._update_agenda
+        facts, changes = self.facts, self.matcher.changes
+        agenda, update = self.agenda, self.strategy._update_agenda
+        activations = agenda.activations
         while steps > 0 and self.running:
-            added, removed = changes()
-            update(agenda, added, removed)
-            activation = agenda.get_next()
-            if activation is None:
+            if facts.added or facts.removed:
+                adding, deleting = facts.added, facts.removed
+                facts.added, facts.removed = [], []
+                added, removed = changes(adding, deleting)
+                if added or removed:
+                    update(agenda, added, removed)
+            if not activations:
                 break
+            activation = activations.pop()
             steps -= 1
             context = activation.context
             # Every right-hand side here takes **kwargs, so experta's Rule.__call__ would pass
             # the bindings through unfiltered: call the function itself.
-            activation.rule._wrapped(self, **{k: v for k, v in context.items() if k[:2] != "__"})
+            if context:
+                activation.rule._wrapped(
+                    self, **{k: v for k, v in context.items() if k[:2] != "__"}
+                )
+            else:
+                activation.rule._wrapped(self)
         self.running = False
 
     def get_deffacts(self) -> list[Any]:
@@ -388,11 +414,16 @@ class _Engine(KnowledgeEngine):
         self.declared = []
         self.matcher.reset()
         declare = self.facts.declare
-        for fact in chain.from_iterable(deffacts() for deffacts in self.get_deffacts()):
-            declare(fact)
+        deffacts = self.get_deffacts()
+        if len(deffacts) == 1 and deffacts[0]._wrapped is _INITIAL_FACT:
+            declare(new_fact(InitialFact))  # what experta's only DefFacts yields, built directly
+        else:
+            for fact in chain.from_iterable(d() for d in deffacts):
+                declare(fact)
         for fact in facts:
             declare(fact)
-        added, removed = self.get_activations()
+        added, removed = self.matcher.changes(self.facts.added, self.facts.removed)
+        self.facts.added, self.facts.removed = [], []  # what experta's get_activations() does
         self.strategy._update_agenda(self.agenda, added, removed)
         self.running = False
 
@@ -412,19 +443,32 @@ class _Engine(KnowledgeEngine):
         from a rule other than R" (a need that can only block rule R). A Verdict of rank r
         from rule X changes neither when a declared one of rank >= r exists and this one is
         not final, or when final ones of rank >= r were declared by X itself or by two rules.
+        Where no pattern reads a Verdict's fields (the network for complete answers, whose
+        only such pattern is "no verdict at all"), one more urgent than all before is
+        declared, and no other: so the most urgent disposition is still a fact.
         """
         self.verdicts.append(info)
         rank, rule = info.outcome.rank, info.rule
-        final = self.final(rule)
-        above = [(r, f) for k, r, f in self.declared if k >= rank]
-        if above:
-            if not final:
+        declared = self.declared
+        if self.verdict_any:
+            if declared and declared[-1][0] >= rank:
                 return
-            finals = {r for r, f in above if f}
-            if rule in finals or len(finals) >= 2:
-                return
-        self.declared.append((rank, rule, final))
-        self.add_fact(Verdict, rule=rule, rank=rank, via=info.via or "", final=final)
+            final = self.final(rule)
+        else:
+            final = self.final(rule)
+            above = [(r, f) for k, r, f in declared if k >= rank]
+            if above:
+                if not final:
+                    return
+                finals = {r for r, f in above if f}
+                if rule in finals or len(finals) >= 2:
+                    return
+        declared.append((rank, rule, final))
+        self.facts.declare(new_fact(Verdict, rule=rule, rank=rank, via=info.via or "", final=final))
+
+
+# The generator behind experta's own DefFacts, which yields one InitialFact per reset.
+_INITIAL_FACT = KnowledgeEngine.__dict__["_declare_initial_fact"]._wrapped
 
 
 def compile_rulebase(rb: RuleBase, with_needs: bool = True, alpha: bool = True) -> type[_Engine]:
@@ -580,34 +624,40 @@ def _rhs(rb: RuleBase, r: KRule, softened: frozenset[str]) -> Callable[..., None
     if r.adjust:
         static["adjust"] = r.adjust
 
+    # What a firing that concludes its disposition outright records (copied per firing).
+    definite = {**static, **_concluded(outcome)} if outcome is not None else static
+    softening = _concluded(outcome) if outcome is not None else {}
+    rule_id, finding, tier = r.id, r.finding, r.tier
+
     def fire(engine: _Engine, trigger: Any = None, **_: Any) -> None:
         answers = engine.answers
         if trigger is not None:  # a resolution rule softening a trigger
             assert outcome is not None
             unsure = tuple(trigger["unsure"])
-            engine.conclude(VerdictInfo(trigger["rule"], outcome, via=r.id, unsure=unsure))
+            engine.conclude(VerdictInfo(trigger["rule"], outcome, rule_id, unsure))
             engine.firings.append(
                 Firing(
-                    r,
-                    {q: answers.get(q) for q in unsure},
-                    unsure,
-                    _concluded(outcome),
-                    softens=trigger["rule"],
+                    r, {q: answers.get(q) for q in unsure}, unsure, dict(softening), trigger["rule"]
                 )
             )
             return
         matched = {q: answers.get(q) for q in questions}
-        unsure = tuple(q for q in unsure_conditions if matched.get(q) == "unsure")
-        concluded = dict(static)
-        if r.finding:
-            engine.add_fact(Finding, name=r.finding, rule=r.id)
-        if outcome is not None:
-            if unsure:
-                engine.add_fact(Trigger, rule=r.id, tier=r.tier, unsure=unsure)
-                concluded["trigger"] = f"{r.tier} (unsure: {', '.join(unsure)})"
-            else:
-                engine.conclude(VerdictInfo(r.id, outcome))
-                concluded.update(_concluded(outcome))
+        unsure = (
+            tuple(q for q in unsure_conditions if matched.get(q) == "unsure")
+            if unsure_conditions
+            else ()
+        )
+        if finding:
+            engine.add_fact(Finding, name=finding, rule=rule_id)
+        if outcome is None:
+            concluded = dict(static)
+        elif unsure:
+            engine.add_fact(Trigger, rule=rule_id, tier=tier, unsure=unsure)
+            concluded = dict(static)
+            concluded["trigger"] = f"{tier} (unsure: {', '.join(unsure)})"
+        else:
+            engine.conclude(VerdictInfo(rule_id, outcome))
+            concluded = dict(definite)
         engine.firings.append(Firing(r, matched, unsure, concluded))
 
     fire.__name__ = r.id

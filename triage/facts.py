@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from typing import Any, TypeVar
 
 from experta import Fact
@@ -52,13 +53,24 @@ class FactList(_StockFactList):
 
     Stock ``declare`` validates the fact's fields (these classes declare none), builds its
     identity as a frozenset of the class and every item, and formats a log line. Here the
-    identity is a pair of the class and the items, and the fact's hash is stored at once
-    (experta computes the same value on first use, through a caught ``AttributeError``).
-    Duplicates are still declared only once, as experta does. It holds only facts the
-    engine builds: field-less classes, no ``__bind__`` or other special keys.
+    identity is a pair of the class and the items. The fact's hash is its index, stored at
+    once: a fact equals another only with the same index (``__factid__`` is one of its
+    items), so equal facts hash alike, without the frozenset of every item that experta
+    hashes on first use. Duplicates are still declared only once, as experta does. It holds
+    only facts the engine builds: field-less classes, no ``__bind__`` or other special keys.
     """
 
-    last_index: int  # experta's, set in its __init__
+    last_index: int  # experta's, set in __init__
+
+    def __init__(self) -> None:
+        # experta's attributes, with a plain dict as the reference counter: a fact is
+        # counted here only once it is in it (experta's Counter reads 0 for one that is not).
+        OrderedDict.__init__(self)
+        self.last_index = 0
+        self.reference_counter: dict[Any, int] = {}
+        self.added: list[Fact] = []
+        self.removed: list[Fact] = []
+        self.duplication = False
 
     @staticmethod
     def _get_fact_id(fact: Fact) -> Any:
@@ -66,16 +78,18 @@ class FactList(_StockFactList):
         return type(fact), frozenset(i for i in items if not Fact.is_special(i[0]))
 
     def declare(self, fact: Fact) -> Fact | None:
-        items = frozenset(dict.items(fact))
-        fact_id = (type(fact), items)
+        fact_id = (type(fact), frozenset(dict.items(fact)))
         counter = self.reference_counter
-        if fact_id in counter and not self.duplication:
-            return None
+        if fact_id in counter:
+            if not self.duplication:
+                return None
+            counter[fact_id] += 1
+        else:
+            counter[fact_id] = 1
         idx = self.last_index
         dict.__setitem__(fact, "__factid__", idx)
-        fact._hash = hash(items | {("__factid__", idx)})
+        fact._hash = hash(idx)
         self[idx] = fact
         self.last_index = idx + 1
         self.added.append(fact)
-        counter[fact_id] += 1
         return fact

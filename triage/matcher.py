@@ -15,8 +15,12 @@ cost more than the matching itself when one engine evaluates thousands of small 
 ``LeanReteMatcher`` keeps experta's network, nodes, algorithm and activations; it resets only
 the nodes with memory, polls only the conflict-set nodes that a token reached, copies a token
 only where its context changes, sends a fact only to the tests for its class, and calls
-plain field tests directly. ``tests/test_matcher.py`` checks that it fires the same
-rules, in the same order, with the same facts, as experta's own ``ReteMatcher``.
+plain field tests directly. A pattern's fact bound under experta's generated name, which no
+right-hand side receives, is not bound where the pattern is its rule's only one (the
+activation's one fact says the same), and such a rule's conflict set gets a new fact of its
+type straight from the matcher, as the token of that fact alone it would have received.
+``tests/test_matcher.py`` checks that it fires the same rules, in the same order, with the
+same facts, as experta's own ``ReteMatcher``.
 """
 
 from __future__ import annotations
@@ -67,12 +71,26 @@ class _Bus(rete.BusNode):
         for child in self.children:
             check = getattr(child.node, "matcher", None)
             if isinstance(check, TypeCheck) and not isinstance(child.node, _Memory):
-                routes.setdefault(check.fact_type, []).extend(child.node.children)
+                kids = routes.setdefault(check.fact_type, [])
+                for kid in child.node.children:  # a capture nothing reads passes every fact
+                    kids.extend(kid.node.children if isinstance(kid.node, _Pass) else [kid])
             else:
                 self.others.append(child)
         self.by_type = {t: kids + self.others for t, kids in routes.items()}
+        # Where a type leads straight to rules of one pattern, the new fact goes to their
+        # conflict sets as itself: the token they would get holds that fact and nothing else.
+        self.direct = {
+            t: [kid.node.add_fact for kid in kids]
+            for t, kids in self.by_type.items()
+            if kids and all(isinstance(kid.node, _ConflictSet) for kid in kids)
+        }
 
     def add(self, fact: Any) -> None:
+        direct = self.direct.get(type(fact))
+        if direct is not None:
+            for add_fact in direct:
+                add_fact(fact)
+            return
         token = tuple.__new__(_Token, (_VALID, {fact}, {}))
         for child in self.by_type.get(type(fact), self.others):
             child.callback(token)
@@ -105,6 +123,22 @@ class _FeatureTester(rete.FeatureTesterNode):
                     return
             token = token.copy()
             token.context.update(match)
+        for child in self.children:
+            child.callback(token)
+
+
+class _Pass(_FeatureTester):
+    """A pattern's capture of its fact under experta's generated name, where nothing reads it.
+
+    experta binds every pattern's fact in the token's context, under ``__pattern_<id>__``
+    unless the pattern names it. A right-hand side never receives such a name (experta's
+    run loop drops names starting ``__``), and where the capture leads straight to rules of
+    one pattern (conflict-set nodes only), the activation's single fact is that very fact:
+    the binding tells no activation apart and no join reads it. Such a node passes the
+    token on unchanged, sparing a copy of it per fact; the root skips it altogether.
+    """
+
+    def activate(self, token: Any) -> None:
         for child in self.children:
             child.callback(token)
 
@@ -144,6 +178,21 @@ class _ConflictSet(_Memory, rete.ConflictSetNode):
     def _reset(self) -> None:
         self.memory = {}  # key -> the Activation it gave, withdrawn as that very object
         self.pending, self.withdrawn = {}, {}
+
+    def add_fact(self, fact: Any) -> None:
+        """``activate`` for a VALID token of ``fact`` alone, without bindings."""
+        if not self.stale:
+            self.stale = True
+            self.touched.append(self)
+        key = (frozenset((fact,)), _NO_CONTEXT)
+        if key in self.memory:
+            return
+        if not (self.pending or self.withdrawn):
+            self.dirty.append(self)
+        activation = self.withdrawn.pop(key, None) if self.withdrawn else None
+        if activation is None:
+            activation = self.pending[key] = Activation(self.rule, key[0], {})
+        self.memory[key] = activation
 
     def activate(self, token: Any) -> None:
         if not self.stale:
@@ -297,6 +346,8 @@ class LeanReteMatcher(ReteMatcher):
                 node._reset()
             if isinstance(node, _FeatureTester):
                 node.test = _direct(node.matcher)
+                if _unread(node):
+                    node.__class__ = _Pass
         for node in nodes:  # re-bind each child's callback to the lean class's method
             node.children[:] = [
                 ChildNode(c.node, getattr(c.node, c.callback.__name__)) for c in node.children
@@ -305,6 +356,21 @@ class LeanReteMatcher(ReteMatcher):
         memories = [n for n in nodes if type(n)._reset is not NoMemory._reset]
         if any(not isinstance(n, _Memory) for n in memories):
             raise TypeError("a RETE node with memory that does not say when it is used")
+
+    def reads_fields(self, fact_type: type) -> bool:
+        """Whether any pattern tests or binds a field of ``fact_type`` (else every pattern
+        on such facts only asks whether one exists, and any one is as good as another)."""
+        if self.root_node.others:
+            return True  # a node that sees every fact, whatever it tests
+        stack = [c.node for c in self.root_node.by_type.get(fact_type, [])]
+        while stack:
+            node = stack.pop()
+            if not isinstance(node, rete.FeatureTesterNode):
+                continue  # a join or a conflict set: past the pattern's own tests
+            if not isinstance(node.matcher, FactCapture):
+                return True
+            stack.extend(c.node for c in node.children)
+        return False
 
     def reset(self) -> None:
         for node in self._touched:
@@ -318,16 +384,38 @@ class LeanReteMatcher(ReteMatcher):
             for fact in deleting:
                 self.root_node.remove(fact)
         if adding is not None:
+            root = self.root_node
+            direct = root.direct
             for fact in adding:
-                self.root_node.add(fact)
+                to = direct.get(type(fact))
+                if to is None:
+                    root.add(fact)
+                else:  # root.add's own first branch, without a call per fact
+                    for add_fact in to:
+                        add_fact(fact)
         added: list[Any] = []
         removed: list[Any] = []
-        for csn in self._dirty:
-            c_added, c_removed = csn.get_activations()
-            added.extend(c_added)
-            removed.extend(c_removed)
+        for csn in self._dirty:  # each node's get_activations(), without the lists between
+            if csn.pending:
+                added.extend(csn.pending.values())
+                csn.pending = {}
+            if csn.withdrawn:
+                removed.extend(csn.withdrawn.values())
+                csn.withdrawn = {}
         self._dirty.clear()
         return added, removed
+
+
+def _unread(node: rete.FeatureTesterNode) -> bool:
+    """Whether ``node`` binds a fact under a generated name for single-pattern rules only."""
+    check = node.matcher
+    return (
+        isinstance(check, FactCapture)
+        and isinstance(check.bind, str)
+        and check.bind.startswith("__")
+        and bool(node.children)
+        and all(isinstance(c.node, rete.ConflictSetNode) for c in node.children)
+    )
 
 
 def _direct(check: Any) -> Callable[[Any], Any]:

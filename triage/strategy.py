@@ -15,10 +15,10 @@ from experta.abstract import Strategy
 
 
 def _key(activation: Any) -> tuple[int, list[int]]:
-    return (
-        activation.rule.salience,
-        sorted((f["__factid__"] for f in activation.facts), reverse=True),
-    )
+    ids = [f["__factid__"] for f in activation.facts]
+    if len(ids) > 1:
+        ids.sort(reverse=True)
+    return activation.rule.salience, ids
 
 
 _BY_KEY = attrgetter("key")
