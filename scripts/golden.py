@@ -36,6 +36,8 @@ SEED = 20261208
 
 
 def _value(q: Question, rng: random.Random, yes: float, unsure: float) -> Any:
+    """A random answer. Like bench_interview.py's, but kept here: a change to a benchmark's
+    draws must not change the answer sets that a rewrite of the golden file stores."""
     if q.type == "yesno":
         r = rng.random()
         return "yes" if r < yes else "unsure" if r < yes + unsure else "no"
