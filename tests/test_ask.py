@@ -398,7 +398,8 @@ def test_save_as_json_writes_json_that_batch_reproduces(tmp_path, runner):
 def test_the_next_step_is_said_once_in_the_terminal(triage):
     """The summary's "What to do now" is not said again in the details, for any outcome."""
     from triage.cases import iter_cases
-    from triage.render import next_step, render_result
+    from triage.render import render_result
+    from triage.words import next_step
 
     seen = set()
     for case in iter_cases([str(ROOT / "cases")], triage.rulebase):

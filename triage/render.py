@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from .knowledge import RuleBase
+from .words import dose, next_step
 
 COLOURS = {
     "emergency": "red",
@@ -57,22 +58,6 @@ class _Text:
                 subsequent_indent=" " * (indent + 2),
             )
         )
-
-
-def next_step(plan: dict[str, Any]) -> str:
-    """The first thing to do, in one sentence or two."""
-    if "emergency" in plan:
-        return plan["emergency"]["now"]["text"]
-    if "doctor" in plan:
-        return plan["doctor"]["when"]["text"]
-    if "physical_therapist" in plan:
-        find = plan["physical_therapist"]["find"]
-        return find[0]["text"] if find else plan["summary"]
-    if "tools" in plan:
-        return plan["tools"]["summary"]["text"]
-    if "self_care" in plan:
-        return plan["self_care"]["text"]
-    return plan["summary"]
 
 
 def _asked_as(rb: RuleBase | None, qid: str) -> str:
@@ -201,13 +186,6 @@ def render_trail(record: dict[str, Any]) -> list[str]:
         for i, item in enumerate(record["asked"], 1):
             out.append(f"  {i}. {item['question']} (needed by {item['needed_by']})")
     return out
-
-
-def dose(exercise: dict[str, Any]) -> str:
-    """How long and how often, in words: "30 seconds", "hold 5 seconds, 10 times"."""
-    hold, reps = exercise["hold_seconds"], exercise["repetitions"]
-    seconds = f"{hold:g} second{'s' if hold != 1 else ''}"
-    return seconds if reps == 1 else f"hold {seconds}, {reps} times"
 
 
 def _plan(out: _Text, plan: dict[str, Any], skip: str = "") -> None:

@@ -33,8 +33,8 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from fhir.resources.R4B.reference import Reference
 
 from ..cases import Case, CaseError
-from ..render import next_step
 from ..service import Triage
+from ..words import next_step
 from . import canonical as c
 from .guidance import GUIDANCE_ID, guidance, parameters
 from .questionnaire import adaptive, outcome_item

@@ -28,8 +28,8 @@ from ..engine import Evaluation, Screen
 from ..interview import screen_help, screen_title, why
 from ..plans import Region
 from ..regions import region_from_accept_language
-from ..render import dose, next_step
 from ..service import Triage
+from ..words import dose, next_step
 from . import state
 from .api import case_of
 from .bodies import HttpError, parse_json, read_form
