@@ -89,7 +89,7 @@ def interview(triage: Triage, answers: Answers, steps: list[int] | None = None) 
     clock = time.process_time_ns
     while True:
         t0 = clock()
-        ev = triage.evaluate(dict(given))
+        ev = triage.evaluate(given)
         screen = ev.next_questions
         if steps is not None:
             steps.append(clock() - t0)

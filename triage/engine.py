@@ -286,17 +286,10 @@ class TriageEngine:
             for fact in ke.alpha.group_facts(answers):
                 declare(fact)
             ke.run()
-        held = [n for fact in ke.facts.values() if isinstance(fact, Need) for n in fact["held"]]
-        held.sort(key=_POSITION)  # the order in which one rule per need would have fired
         needs: dict[str, list[str]] = {}
         need_rank: dict[str, int] = {}
-        for q, rule, rank, _ in held:
-            rules = needs.setdefault(q, [])
-            if rule not in rules:
-                rules.append(rule)
-            need_rank[q] = max(need_rank.get(q, -1), rank)
-        for rules in needs.values():
-            rules.sort(key=self._rule_order.__getitem__)
+        if full:  # with every question answered, no need rule is even compiled
+            self._needs(ke, needs, need_rank)
         return Evaluation(
             answers={q.id: answers[q.id] for q in self._order if q.id in answers},
             firings=list(ke.firings),
@@ -307,6 +300,18 @@ class TriageEngine:
             need_rank=need_rank,
             ask_first_rank=self.rulebase.ask_first_rank,
         )
+
+    def _needs(self, ke: _Engine, needs: dict[str, list[str]], need_rank: dict[str, int]) -> None:
+        """Fill ``needs`` and ``need_rank`` from the Need facts the evaluation left."""
+        held = [n for fact in ke.facts.values() if isinstance(fact, Need) for n in fact["held"]]
+        held.sort(key=_POSITION)  # the order in which one rule per need would have fired
+        for q, rule, rank, _ in held:
+            rules = needs.setdefault(q, [])
+            if rule not in rules:
+                rules.append(rule)
+            need_rank[q] = max(need_rank.get(q, -1), rank)
+        for rules in needs.values():
+            rules.sort(key=self._rule_order.__getitem__)
 
 
 def _copy(ev: Evaluation) -> Evaluation:
